@@ -1,0 +1,36 @@
+@{
+    RootModule           = 'OpsTools.psm1'
+    NestedModules        = @('OpsTools.dll')
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b0f8f0e-7d8e-4c53-9a55-2f4d0c6e1a01'
+    Author               = 'OpsTools maintainers'
+    CompanyName          = 'OpsTools'
+    Copyright            = '(c) OpsTools maintainers. MIT License.'
+    Description          = 'Production runbooks as PowerShell commands: health checks, host checks, reports and checklists that return objects.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @(
+        'Formats/OpsTools.format.ps1xml'
+        'Formats/Health.format.ps1xml'
+        'Formats/HostResources.format.ps1xml'
+    )
+    CmdletsToExport      = @(
+        'Export-OpsReport'
+        'Get-AppHealth'
+        'Get-DiskUsage'
+        'Get-MemoryUsage'
+        'Get-OpsEnvironment'
+    )
+    FunctionsToExport    = @(
+        'Invoke-DailyCheck'
+    )
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'PostgreSQL', 'Kubernetes', 'Docker', 'Linux', 'Windows')
+            ProjectUri   = ''
+            ReleaseNotes = 'First slice: Get-AppHealth, host checks, Export-OpsReport, Invoke-DailyCheck.'
+        }
+    }
+}

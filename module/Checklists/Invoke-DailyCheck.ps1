@@ -1,0 +1,123 @@
+function Invoke-DailyCheck {
+    <#
+    .SYNOPSIS
+    Runs the runbooks' morning checklist for one environment and returns every result.
+
+    .DESCRIPTION
+    Runs, in order: application health (every endpoint in the environment's AppHealth section,
+    with the components their bodies report), disk space (the environment's Host.DiskMounts, or
+    every real file system) and memory. Each check returns OpsTools.CheckResult objects; a check
+    that cannot run at all becomes an Unknown result that says why, so one broken check never
+    hides the others.
+
+    With -FailOn, the command ends with a terminating error after all results have been written
+    when any result is at least that bad, so `pwsh -File` in cron or a CI step exits non-zero.
+    Export-OpsReport further down the pipeline still writes its report.
+
+    .PARAMETER Environment
+    A *.ops.psd1 file or an object from Get-OpsEnvironment. Without one, only the local host
+    checks (disk, memory) run.
+
+    .PARAMETER FailOn
+    None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
+
+    .PARAMETER Skip
+    Checks to leave out: AppHealth, Disk, Memory.
+
+    .PARAMETER TimeoutSec
+    Timeout for each health endpoint, in seconds (default 10).
+
+    .OUTPUTS
+    OpsTools.CheckResult (and derived: OpsTools.Health.AppHealthResult,
+    OpsTools.Health.ComponentHealthResult, OpsTools.HostResources.DiskUsageResult,
+    OpsTools.HostResources.MemoryUsageResult).
+
+    .EXAMPLE
+    Invoke-DailyCheck -Environment ./prod.ops.psd1 | Where-Object Status -ne Healthy
+
+    .EXAMPLE
+    Invoke-DailyCheck -Environment ./prod.ops.psd1 -FailOn Critical | Export-OpsReport -Format Markdown -Path ./daily.md
+    #>
+    [CmdletBinding()]
+    [OutputType([OpsTools.CheckResult])]
+    param(
+        [Parameter(Position = 0, ValueFromPipeline)]
+        [OpsTools.Commands.Configuration.EnvironmentTransformation()]
+        [OpsTools.Configuration.OpsEnvironment] $Environment,
+
+        [ValidateSet('None', 'Warning', 'Critical')]
+        [string] $FailOn = 'None',
+
+        [ValidateSet('AppHealth', 'Disk', 'Memory')]
+        [string[]] $Skip = @(),
+
+        [ValidateRange(0.1, 3600)]
+        [double] $TimeoutSec = 10
+    )
+
+    process {
+        $envName = if ($Environment) { $Environment.Name } else { [System.Net.Dns]::GetHostName() }
+        $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
+
+        # One place that turns a check that could not run into an Unknown result.
+        $run = {
+            param([string] $Check, [string] $Area, [scriptblock] $Body)
+            $started = [DateTime]::UtcNow
+            try {
+                foreach ($r in & $Body) {
+                    if ($r -is [OpsTools.CheckResult]) {
+                        if (-not $r.Environment) { $r.Environment = $envName }
+                        $results.Add($r)
+                        $r
+                    }
+                }
+            }
+            catch {
+                $unknown = [OpsTools.CheckResult]@{
+                    Check       = $Check
+                    Area        = $Area
+                    Target      = $envName
+                    Status      = [OpsTools.CheckStatus]::Unknown
+                    Message     = "The check could not run: $($_.Exception.Message)"
+                    Duration    = [DateTime]::UtcNow - $started
+                    Environment = $envName
+                }
+                $results.Add($unknown)
+                $unknown
+            }
+        }
+
+        if ('AppHealth' -notin $Skip -and $Environment -and $Environment.AppHealth.Count -gt 0) {
+            & $run 'AppHealth' 'Health' { Get-AppHealth -Environment $Environment -TimeoutSec $TimeoutSec -ErrorAction Stop }
+        }
+        if ('Disk' -notin $Skip) {
+            if ($Environment) {
+                & $run 'DiskUsage' 'Host' { Get-DiskUsage -Environment $Environment -ErrorAction Stop }
+            }
+            else {
+                & $run 'DiskUsage' 'Host' { Get-DiskUsage -ErrorAction Stop }
+            }
+        }
+        if ('Memory' -notin $Skip) {
+            if ($Environment) {
+                & $run 'MemoryUsage' 'Host' { Get-MemoryUsage -Environment $Environment -ErrorAction Stop }
+            }
+            else {
+                & $run 'MemoryUsage' 'Host' { Get-MemoryUsage -ErrorAction Stop }
+            }
+        }
+
+        if ($FailOn -ne 'None') {
+            $critical = @($results | Where-Object Status -eq ([OpsTools.CheckStatus]::Critical)).Count
+            $warning = @($results | Where-Object Status -eq ([OpsTools.CheckStatus]::Warning)).Count
+            $unknownCount = @($results | Where-Object Status -eq ([OpsTools.CheckStatus]::Unknown)).Count
+            $failed = if ($FailOn -eq 'Critical') { $critical -gt 0 } else { ($critical + $warning + $unknownCount) -gt 0 }
+            if ($failed) {
+                $message = "Daily check of '$envName' failed (-FailOn $FailOn): $critical critical, $warning warning, $unknownCount unknown of $($results.Count) results."
+                $exception = [OpsTools.OpsToolsException]::new('DailyCheckFailed', [OpsTools.OpsErrorKind]::OperationFailed, $message, $envName, $null)
+                $PSCmdlet.ThrowTerminatingError(
+                    [System.Management.Automation.ErrorRecord]::new($exception, 'DailyCheckFailed', [System.Management.Automation.ErrorCategory]::OperationStopped, $envName))
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+using System.Collections;
+using System.Globalization;
+using OpsTools.Configuration;
+
+namespace OpsTools.Engine.Configuration;
+
+/// <summary>
+/// Turns the data of an environment file (already read as plain values: dictionaries, lists,
+/// strings, numbers, booleans) into an <see cref="OpsEnvironment"/>, with errors that name the file,
+/// the key and what is expected.
+/// </summary>
+public static class EnvironmentReader
+{
+    private static readonly string[] KnownSections =
+    {
+        "Name", "Description", "AppHealth", "Metrics", "Host", "Databases", "Kubernetes", "Docker",
+        "Logs", "Backup", "Certificates", "Thresholds",
+    };
+
+    public static OpsEnvironment Read(IDictionary<string, object?> data, string? path)
+    {
+        var source = path ?? "environment";
+        var unknown = data.Keys.Where(k => !KnownSections.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw Invalid(source, $"unknown section(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known sections: {string.Join(", ", KnownSections)}.");
+
+        var env = new OpsEnvironment
+        {
+            Path = path,
+            Name = GetString(data, "Name") ?? NameFromPath(path),
+        };
+
+        if (TryGet(data, "AppHealth", out var appHealth) && appHealth is not null)
+            env.AppHealth = AsList(appHealth).Select((item, i) => ReadEndpoint(item, $"{source}: AppHealth[{i}]")).ToList();
+
+        if (TryGet(data, "Host", out var host) && host is not null)
+        {
+            var hostTable = AsTable(host, $"{source}: Host");
+            if (TryGet(hostTable, "DiskMounts", out var mounts) && mounts is not null)
+                env.DiskMounts = AsList(mounts).Select(m => Convert.ToString(m, CultureInfo.InvariantCulture) ?? "").Where(m => m.Length > 0).ToList();
+        }
+
+        var thresholds = new ThresholdSet();
+        if (TryGet(data, "Thresholds", out var t) && t is not null)
+        {
+            try { thresholds.Apply(AsTable(t, $"{source}: Thresholds"), $"{source}: Thresholds"); }
+            catch (ArgumentException e) { throw Invalid(source, e.Message.Replace(source + ": ", ""), e); }
+        }
+        env.Thresholds = thresholds;
+
+        env.Sections = new Dictionary<string, object?>(data, StringComparer.OrdinalIgnoreCase);
+        return env;
+    }
+
+    private static HealthEndpoint ReadEndpoint(object? item, string where)
+    {
+        switch (item)
+        {
+            case string s:
+                return new HealthEndpoint { Uri = ParseUri(s, where), Name = DefaultName(ParseUri(s, where)) };
+            case IDictionary<string, object?> table:
+                var uriText = GetString(table, "Uri") ?? GetString(table, "Url")
+                    ?? throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: an endpoint needs a Uri, e.g. @{{ Name = 'api'; Uri = 'https://api.example/health' }}.");
+                var uri = ParseUri(uriText, where);
+                var ep = new HealthEndpoint
+                {
+                    Uri = uri,
+                    Name = GetString(table, "Name") ?? DefaultName(uri),
+                    BearerTokenVariable = GetString(table, "BearerTokenVariable"),
+                    SkipCertificateCheck = GetBool(table, "SkipCertificateCheck", where),
+                };
+                if (TryGet(table, "ExpectedStatus", out var codes) && codes is not null)
+                    ep.ExpectedStatus = AsList(codes).Select(c => ToInt(c, $"{where}.ExpectedStatus")).ToList();
+                if (TryGet(table, "TimeoutSec", out var timeout) && timeout is not null)
+                    ep.TimeoutSec = ToDouble(timeout, $"{where}.TimeoutSec");
+                if (TryGet(table, "Headers", out var headers) && headers is not null)
+                    ep.Headers = AsTable(headers, $"{where}.Headers").ToDictionary(kv => kv.Key, kv => Convert.ToString(kv.Value, CultureInfo.InvariantCulture) ?? "");
+                return ep;
+            default:
+                throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                    $"{where}: expected a URL string or a table with a Uri, not {Describe(item)}.");
+        }
+    }
+
+    /// <summary>The name an endpoint gets when none is given: host[:port]/path.</summary>
+    public static string DefaultName(Uri uri) => uri.IsDefaultPort ? uri.Host + uri.AbsolutePath : $"{uri.Host}:{uri.Port}{uri.AbsolutePath}";
+
+    private static Uri ParseUri(string text, string where)
+    {
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            return uri;
+        throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+            $"{where}: '{text}' is not an absolute http:// or https:// URL.");
+    }
+
+    private static string NameFromPath(string? path)
+    {
+        if (path is null) return "default";
+        var file = System.IO.Path.GetFileName(path);
+        foreach (var suffix in new[] { ".ops.psd1", ".psd1" })
+            if (file.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) return file[..^suffix.Length];
+        return file;
+    }
+
+    private static OpsToolsException Invalid(string source, string message, Exception? inner = null) =>
+        new("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{source}: {message}", source, inner);
+
+    internal static bool TryGet(IEnumerable<KeyValuePair<string, object?>> table, string key, out object? value)
+    {
+        foreach (var kv in table)
+            if (string.Equals(kv.Key, key, StringComparison.OrdinalIgnoreCase)) { value = kv.Value; return true; }
+        value = null;
+        return false;
+    }
+
+    internal static string? GetString(IEnumerable<KeyValuePair<string, object?>> table, string key) =>
+        TryGet(table, key, out var v) && v is not null ? Convert.ToString(v, CultureInfo.InvariantCulture) : null;
+
+    private static bool GetBool(IEnumerable<KeyValuePair<string, object?>> table, string key, string where) =>
+        TryGet(table, key, out var v) && v switch
+        {
+            null => false,
+            bool b => b,
+            _ => throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}.{key}: expected $true or $false, not {Describe(v)}."),
+        };
+
+    internal static IReadOnlyList<object?> AsList(object? value) => value switch
+    {
+        null => Array.Empty<object?>(),
+        string s => new object?[] { s },
+        IDictionary => new[] { value },
+        IDictionary<string, object?> => new[] { value },
+        IEnumerable e => e.Cast<object?>().ToList(),
+        _ => new[] { value },
+    };
+
+    internal static IDictionary<string, object?> AsTable(object? value, string where) => value as IDictionary<string, object?>
+        ?? throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: expected a table @{{ ... }}, not {Describe(value)}.");
+
+    private static int ToInt(object? v, string where)
+    {
+        try { return Convert.ToInt32(v, CultureInfo.InvariantCulture); }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+        { throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: expected a whole number, not {Describe(v)}."); }
+    }
+
+    private static double ToDouble(object? v, string where)
+    {
+        try { return Convert.ToDouble(v, CultureInfo.InvariantCulture); }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+        { throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: expected a number, not {Describe(v)}."); }
+    }
+
+    private static string Describe(object? v) => v switch
+    {
+        null => "$null",
+        string s => $"'{s}'",
+        IDictionary<string, object?> => "a table",
+        IEnumerable => "a list",
+        _ => $"'{v}' ({v.GetType().Name})",
+    };
+}

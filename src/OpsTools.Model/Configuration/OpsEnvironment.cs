@@ -1,0 +1,44 @@
+namespace OpsTools.Configuration;
+
+/// <summary>One HTTP(S) health endpoint named by an environment file.</summary>
+public sealed class HealthEndpoint
+{
+    /// <summary>A short name for reports (defaults to host and path).</summary>
+    public string Name { get; set; } = "";
+    /// <summary>The absolute http or https URL to probe.</summary>
+    public Uri Uri { get; set; } = null!;
+    /// <summary>Status codes that count as an answer (default 200-299).</summary>
+    public IReadOnlyList<int> ExpectedStatus { get; set; } = Array.Empty<int>();
+    /// <summary>Extra request headers (values are never shown).</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; set; } = new Dictionary<string, string>();
+    /// <summary>Name of an environment variable that holds a bearer token for this endpoint.</summary>
+    public string? BearerTokenVariable { get; set; }
+    /// <summary>Accept any server certificate (what <c>curl -k</c> does).</summary>
+    public bool SkipCertificateCheck { get; set; }
+    /// <summary>Per-endpoint timeout in seconds, when it differs from the command's.</summary>
+    public double? TimeoutSec { get; set; }
+
+    public override string ToString() => $"{Name} ({Uri})";
+}
+
+/// <summary>
+/// One deployment's targets, read from a <c>*.ops.psd1</c> file as data (no code runs).
+/// Sections that belong to areas not covered by a typed property are kept as read, in <see cref="Sections"/>.
+/// </summary>
+public sealed class OpsEnvironment
+{
+    /// <summary>The environment's name (the file's <c>Name</c>, or its file name without <c>.ops.psd1</c>).</summary>
+    public string Name { get; set; } = "";
+    /// <summary>The full path of the file it was read from.</summary>
+    public string? Path { get; set; }
+    /// <summary>Health endpoints to probe (<c>AppHealth</c>).</summary>
+    public IReadOnlyList<HealthEndpoint> AppHealth { get; set; } = Array.Empty<HealthEndpoint>();
+    /// <summary>Mount points the disk check looks at (<c>Host.DiskMounts</c>); empty means every real file system.</summary>
+    public IReadOnlyList<string> DiskMounts { get; set; } = Array.Empty<string>();
+    /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
+    public ThresholdSet Thresholds { get; set; } = new();
+    /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>
+    public IReadOnlyDictionary<string, object?> Sections { get; set; } = new Dictionary<string, object?>();
+
+    public override string ToString() => Path is null ? Name : $"{Name} ({Path})";
+}

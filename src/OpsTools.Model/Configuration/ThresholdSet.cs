@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Reflection;
+
+namespace OpsTools.Configuration;
+
+/// <summary>
+/// The thresholds every check compares against. Defaults come from the runbooks; an environment
+/// file's <c>Thresholds</c> table overrides them, and a command's own parameters override both.
+/// </summary>
+public sealed class ThresholdSet
+{
+    /// <summary>Response time above which a health endpoint is a warning (runbooks: target &lt; 2 s).</summary>
+    public double LatencyWarningMs { get; set; } = 2000;
+    /// <summary>Response time above which a health endpoint is critical (runbooks: "slow response time &gt; 5 s").</summary>
+    public double LatencyCriticalMs { get; set; } = 5000;
+    /// <summary>Memory use warning (runbooks: alert &gt; 85%).</summary>
+    public double MemoryWarningPercent { get; set; } = 85;
+    /// <summary>Memory use critical (runbooks: immediate &gt; 95%).</summary>
+    public double MemoryCriticalPercent { get; set; } = 95;
+    /// <summary>CPU use warning (runbooks: alert &gt; 80%).</summary>
+    public double CpuWarningPercent { get; set; } = 80;
+    /// <summary>Error-rate warning (runbooks: target &lt; 5%).</summary>
+    public double ErrorRateWarningPercent { get; set; } = 5;
+    /// <summary>Error-rate critical (runbooks: high error rate &gt; 10%).</summary>
+    public double ErrorRateCriticalPercent { get; set; } = 10;
+    /// <summary>p95 latency warning in milliseconds (runbooks: p95 &gt; 2 s).</summary>
+    public double P95WarningMs { get; set; } = 2000;
+    /// <summary>Database connections in use, as a share of max_connections (runbooks: &gt; 75%).</summary>
+    public double DbConnectionsWarningPercent { get; set; } = 75;
+    /// <summary>Free disk space below which a mount is a warning.</summary>
+    public double DiskFreeWarningPercent { get; set; } = 20;
+    /// <summary>Free disk space below which a mount is critical (runbooks: "Disk Space Low (&lt;10%)").</summary>
+    public double DiskFreeCriticalPercent { get; set; } = 10;
+    /// <summary>Days before certificate expiry that warn.</summary>
+    public double CertificateWarningDays { get; set; } = 30;
+    /// <summary>Days before certificate expiry that are critical.</summary>
+    public double CertificateCriticalDays { get; set; } = 7;
+
+    private static readonly PropertyInfo[] Settable =
+        typeof(ThresholdSet).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.PropertyType == typeof(double)).ToArray();
+
+    /// <summary>The names <see cref="Apply"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = Settable.Select(p => p.Name).ToArray();
+
+    /// <summary>A copy, so a command can override values without touching the environment's set.</summary>
+    public ThresholdSet Clone() => (ThresholdSet)MemberwiseClone();
+
+    /// <summary>
+    /// Overrides values from a table of name = number. Names are matched without regard to case;
+    /// an unknown name or a value that is not a number throws an <see cref="ArgumentException"/>
+    /// that names it and lists the valid names.
+    /// </summary>
+    public ThresholdSet Apply(IEnumerable<KeyValuePair<string, object?>> values, string source)
+    {
+        foreach (var (key, raw) in values)
+        {
+            var prop = Settable.FirstOrDefault(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new ArgumentException(
+                    $"{source}: unknown threshold '{key}'. Valid names: {string.Join(", ", Names)}.");
+            double number;
+            try
+            {
+                number = raw switch
+                {
+                    null => throw new FormatException(),
+                    string s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture),
+                    IConvertible c => c.ToDouble(CultureInfo.InvariantCulture),
+                    _ => throw new FormatException(),
+                };
+            }
+            catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+            {
+                throw new ArgumentException($"{source}: threshold '{prop.Name}' must be a number, not '{raw}'.");
+            }
+            if (double.IsNaN(number) || number < 0)
+                throw new ArgumentException($"{source}: threshold '{prop.Name}' must be zero or more, not {raw}.");
+            prop.SetValue(this, number);
+        }
+        return this;
+    }
+
+    public override string ToString() =>
+        string.Join("; ", Settable.Select(p => $"{p.Name}={((double)p.GetValue(this)!).ToString(CultureInfo.InvariantCulture)}"));
+}

@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using OpsTools.Commands.Infrastructure;
+using OpsTools.Configuration;
+
+namespace OpsTools.Commands.Configuration;
+
+/// <summary>Reads an environment file (<c>*.ops.psd1</c>) and returns what it names.</summary>
+[Cmdlet(VerbsCommon.Get, "OpsEnvironment")]
+[OutputType(typeof(OpsEnvironment))]
+public sealed class GetOpsEnvironmentCommand : OpsCmdlet
+{
+    /// <summary>Path(s) of environment files. Wildcards are not expanded: name the file.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "Environment")]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        foreach (var p in Path)
+        {
+            var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
+            try
+            {
+                Output(EnvironmentFile.Load(full));
+            }
+            catch (OpsToolsException e)
+            {
+                Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, full));
+            }
+        }
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+
+namespace OpsTools.Commands.Infrastructure;
+
+/// <summary>
+/// Base of every OpsTools cmdlet. Work runs asynchronously off the pipeline thread, while
+/// everything that talks to PowerShell (output, errors, verbose, progress, ShouldProcess prompts)
+/// is pumped back onto the pipeline thread, the only thread PowerShell allows it on.
+/// Ctrl+C (<see cref="StopProcessing"/>) cancels <see cref="CancellationToken"/>, and every
+/// network call in the engine honours it.
+/// </summary>
+public abstract class OpsCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private BlockingCollection<Action>? _pump;
+    private int _pipelineThread;
+    private bool _disposed;
+
+    /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
+    protected CancellationToken CancellationToken => _stop.Token;
+
+    protected virtual Task BeginProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    protected virtual Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    protected virtual Task EndProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected sealed override void BeginProcessing() => Pump(BeginProcessingAsync);
+    protected sealed override void ProcessRecord() => Pump(ProcessRecordAsync);
+    protected sealed override void EndProcessing() => Pump(EndProcessingAsync);
+
+    protected override void StopProcessing()
+    {
+        try { _stop.Cancel(); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the thread pool and executes what it posts on this
+    /// (the pipeline) thread until it finishes. Exceptions surface here, on the pipeline thread.
+    /// </summary>
+    private void Pump(Func<CancellationToken, Task> work)
+    {
+        _pipelineThread = Environment.CurrentManagedThreadId;
+        using var pump = new BlockingCollection<Action>();
+        _pump = pump;
+        Task task;
+        try
+        {
+            task = Task.Run(() => work(_stop.Token));
+            task.ContinueWith(_ => { try { pump.CompleteAdding(); } catch (ObjectDisposedException) { } }, TaskScheduler.Default);
+            foreach (var action in pump.GetConsumingEnumerable())
+                action();
+        }
+        catch
+        {
+            // A posted action failed (pipeline stopped, terminating error): stop the work and let it go.
+            StopProcessing();
+            throw;
+        }
+        finally
+        {
+            _pump = null;
+        }
+        try
+        {
+            task.GetAwaiter().GetResult();
+        }
+        catch (TerminatingErrorException terminating)
+        {
+            ThrowTerminatingError(terminating.Record);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    private bool OnPipelineThread => Environment.CurrentManagedThreadId == _pipelineThread;
+
+    /// <summary>Runs an action on the pipeline thread (directly when already there).</summary>
+    protected void Post(Action action)
+    {
+        if (OnPipelineThread) { action(); return; }
+        var pump = _pump;
+        if (pump is null) return; // the pipeline step has ended: nothing may be written any more
+        try { pump.Add(action); }
+        catch (InvalidOperationException) { } // completed or disposed (ObjectDisposedException derives from it)
+    }
+
+    /// <summary>Runs a function on the pipeline thread and returns its result to async code.</summary>
+    protected Task<T> InvokeOnPipelineAsync<T>(Func<T> func)
+    {
+        if (OnPipelineThread) return Task.FromResult(func());
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registration = _stop.Token.Register(() => done.TrySetCanceled());
+        done.Task.ContinueWith(_ => registration.Dispose(), TaskScheduler.Default);
+        Post(() =>
+        {
+            try { done.TrySetResult(func()); }
+            catch (Exception e) { done.TrySetException(e); throw; }
+        });
+        return done.Task;
+    }
+
+    /// <summary>Writes an object to the pipeline, from any thread.</summary>
+    protected void Output(object? value, bool enumerateCollection = false) => Post(() => WriteObject(value, enumerateCollection));
+
+    /// <summary>Writes a non-terminating error, from any thread.</summary>
+    protected void Error(ErrorRecord record) => Post(() => WriteError(record));
+
+    /// <summary>Writes a verbose message, from any thread.</summary>
+    protected void Verbose(string message) => Post(() => WriteVerbose(message));
+
+    /// <summary>Writes a warning, from any thread.</summary>
+    protected void Warning(string message) => Post(() => WriteWarning(message));
+
+    /// <summary>Writes a progress record, from any thread.</summary>
+    protected void Progress(ProgressRecord record) => Post(() => WriteProgress(record));
+
+    /// <summary>ShouldProcess, callable from async code; the prompt (if any) appears on the pipeline thread.</summary>
+    protected Task<bool> ShouldProcessAsync(string target, string action) =>
+        InvokeOnPipelineAsync(() => ShouldProcess(target, action));
+
+    /// <summary>
+    /// ShouldProcess for changes that lose data or availability: asks even when $ConfirmPreference
+    /// would not, unless <paramref name="force"/> is set.
+    /// </summary>
+    protected Task<bool> ShouldContinueAsync(string query, string caption, bool force) =>
+        force ? Task.FromResult(true) : InvokeOnPipelineAsync(() => ShouldContinue(query, caption));
+
+    /// <summary>Turns an exception into an ErrorRecord with an ErrorId, a category and the target.</summary>
+    protected static ErrorRecord ToErrorRecord(Exception exception, string fallbackErrorId, ErrorCategory fallbackCategory, object? target)
+    {
+        if (exception is OpsToolsException ops)
+        {
+            var record = new ErrorRecord(ops, ops.ErrorId, MapCategory(ops.Kind), ops.Target ?? target);
+            return record;
+        }
+        return new ErrorRecord(exception, fallbackErrorId, fallbackCategory, target);
+    }
+
+    /// <summary>Stops the command with an ErrorRecord, for invocations that cannot work at all.</summary>
+    protected void Fail(Exception exception, string errorId, ErrorCategory category, object? target)
+    {
+        var record = ToErrorRecord(exception, errorId, category, target);
+        if (OnPipelineThread) ThrowTerminatingError(record);
+        // From async code: throw; Pump rethrows it on the pipeline thread via the task.
+        throw new TerminatingErrorException(record);
+    }
+
+    internal static ErrorCategory MapCategory(OpsErrorKind kind) => kind switch
+    {
+        OpsErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        OpsErrorKind.InvalidData => ErrorCategory.InvalidData,
+        OpsErrorKind.NotFound => ErrorCategory.ObjectNotFound,
+        OpsErrorKind.ConnectionError => ErrorCategory.ConnectionError,
+        OpsErrorKind.Timeout => ErrorCategory.OperationTimeout,
+        OpsErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        OpsErrorKind.NotSupported => ErrorCategory.NotImplemented,
+        _ => ErrorCategory.NotSpecified,
+    };
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Dispose(true);
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing) { }
+}
+
+/// <summary>Carries an ErrorRecord from async code to the pipeline thread, where it becomes terminating.</summary>
+internal sealed class TerminatingErrorException : Exception
+{
+    public TerminatingErrorException(ErrorRecord record) : base(record.Exception.Message, record.Exception) => Record = record;
+    public ErrorRecord Record { get; }
+}
