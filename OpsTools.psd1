@@ -1,6 +1,9 @@
 @{
     RootModule           = 'OpsTools.psm1'
     NestedModules        = @('OpsTools.dll')
+    # The output types, so [OpsTools.CheckResult] resolves in scripts from the start. Small and
+    # dependency-free; the engine and third-party assemblies load later, in their own context.
+    RequiredAssemblies   = @('OpsTools.Model.dll')
     ModuleVersion        = '0.1.0'
     GUID                 = '5b0f8f0e-7d8e-4c53-9a55-2f4d0c6e1a01'
     Author               = 'OpsTools maintainers'
