@@ -1,0 +1,67 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+Builds, tests, packages and demonstrates OpsTools.
+
+.DESCRIPTION
+A thin wrapper over the dotnet commands README.md gives, for people with pwsh. Every task runs
+exactly those commands, so CI (.ci/run) and a developer's machine do the same thing.
+
+  Build    dotnet build OpsTools.sln -c <Configuration>   -> out/OpsTools/<version>/
+  Test     dotnet test OpsTools.sln -c <Configuration>    (TRX files in TestResults/)
+  Package  Build, then zip out/OpsTools/<version> to artifacts/OpsTools-<version>.zip; the folder
+           can also be copied into any path of $env:PSModulePath as OpsTools/<version>/
+  Demo     dotnet run --project tests/OpsTools.Demo -c <Configuration>: starts a local sample
+           service and runs Invoke-DailyCheck against it, printing the report
+  Bench    dotnet run of bench/ImportBench and bench/AppHealthBench (Release)
+
+.EXAMPLE
+./build.ps1 -Task Build, Test
+
+.EXAMPLE
+./build.ps1 -Task Demo
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Bench')]
+    [string[]] $Task = @('Build', 'Test'),
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-Location -LiteralPath $PSScriptRoot
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Invoke-Dotnet {
+    param([Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
+    Write-Host "> dotnet $($Arguments -join ' ')" -ForegroundColor Cyan
+    & dotnet @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+$version = (Import-PowerShellDataFile -Path (Join-Path $PSScriptRoot 'OpsTools.psd1')).ModuleVersion
+$moduleDir = Join-Path $PSScriptRoot "out/OpsTools/$version"
+
+foreach ($t in $Task) {
+    switch ($t) {
+        'Build' { Invoke-Dotnet build OpsTools.sln -c $Configuration }
+        'Test' { Invoke-Dotnet test OpsTools.sln -c $Configuration }
+        'Package' {
+            Invoke-Dotnet build OpsTools.sln -c $Configuration
+            $artifacts = New-Item -ItemType Directory -Force -Path (Join-Path $PSScriptRoot 'artifacts')
+            $zip = Join-Path $artifacts "OpsTools-$version.zip"
+            Remove-Item -LiteralPath $zip -ErrorAction SilentlyContinue
+            Compress-Archive -Path "$moduleDir/*" -DestinationPath $zip
+            Get-Item -LiteralPath $zip
+        }
+        'Demo' { Invoke-Dotnet run --project tests/OpsTools.Demo -c $Configuration }
+        'Bench' {
+            Invoke-Dotnet build OpsTools.sln -c Release
+            Invoke-Dotnet run --no-build -c Release --project bench/ImportBench
+            Invoke-Dotnet run --no-build -c Release --project bench/AppHealthBench
+        }
+    }
+}
