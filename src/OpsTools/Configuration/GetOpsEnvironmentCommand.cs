@@ -13,6 +13,7 @@ public sealed class GetOpsEnvironmentCommand : OpsCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "Environment")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(EnvironmentFileCompleter))]
     public string[] Path { get; set; } = Array.Empty<string>();
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
