@@ -43,6 +43,7 @@ function Invoke-DailyCheck {
     param(
         [Parameter(Position = 0, ValueFromPipeline)]
         [OpsTools.Commands.Configuration.EnvironmentTransformation()]
+        [ArgumentCompleter([OpsTools.Commands.Configuration.EnvironmentFileCompleter])]
         [OpsTools.Configuration.OpsEnvironment] $Environment,
 
         [ValidateSet('None', 'Warning', 'Critical')]
