@@ -157,6 +157,17 @@ public class HostResourcesTests
     }
 
     [Fact]
+    public void Paths_bind_from_the_pipeline_by_value_and_by_FullName()
+    {
+        using var s = new ModuleSession();
+        var byValue = s.Invoke("'/', '/proc/..' | Get-DiskUsage");
+        Assert.Equal(2, byValue.Count);
+        Assert.All(byValue, r => Assert.Equal("/", P(r, "Mount")));
+        var byName = Assert.Single(s.Invoke("[System.IO.DirectoryInfo]::new('/') | Get-DiskUsage"));
+        Assert.Equal("/", P(byName, "Mount"));
+    }
+
+    [Fact]
     public void Memory_total_equals_meminfo_MemTotal()
     {
         using var s = new ModuleSession();
