@@ -5,6 +5,8 @@ public class DiskUsageResult : CheckResult
 {
     /// <summary>Where the file system is mounted (a drive root on Windows).</summary>
     public string Mount { get; set; } = "";
+    /// <summary>The path that was asked for (-Path, or an environment's Host.DiskMounts entry); null when every file system was listed.</summary>
+    public string? Path { get; set; }
     /// <summary>The file system type (ext4, xfs, NTFS ...).</summary>
     public string FileSystem { get; set; } = "";
     /// <summary>The size of the file system in bytes.</summary>
