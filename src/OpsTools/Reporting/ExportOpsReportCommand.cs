@@ -15,7 +15,7 @@ namespace OpsTools.Commands.Reporting;
 /// EndProcessing never runs, but PowerShell still disposes the command: the report file (and the CI
 /// annotations) are then written from Dispose, with every result that had arrived.
 /// </remarks>
-[Cmdlet(VerbsData.Export, "OpsReport")]
+[Cmdlet(VerbsData.Export, "OpsReport", SupportsShouldProcess = true)]
 [OutputType(typeof(string), typeof(FileInfo), typeof(CheckResult))]
 public sealed class ExportOpsReportCommand : OpsCmdlet
 {
@@ -56,11 +56,17 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
     private string? _fullPath;
     private bool _begun;
     private bool _produced;
+    private bool _writeDeclined;
 
     protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
         if (Path is not null)
+        {
             _fullPath = await InvokeOnPipelineAsync(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path));
+            // Asked once, up front (like Out-File): the report may have to be written from Dispose,
+            // when the pipeline can no longer prompt.
+            _writeDeclined = !await ShouldProcessAsync(_fullPath, $"Write {Format} report");
+        }
         _begun = true;
     }
 
@@ -97,6 +103,7 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
     private void Produce(bool pipelineOpen)
     {
         _produced = true;
+        if (_writeDeclined) return; // -WhatIf, or the user said no: nothing is written, annotated or output
         var report = new Report(Title ?? DefaultTitle(), _results) { ValueUnwrapper = v => v is PSObject p ? p.BaseObject : v };
         var request = new ExportRequest
         {

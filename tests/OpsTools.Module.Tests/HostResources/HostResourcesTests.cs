@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using OpsTools.TestKit;
 
-namespace OpsTools.Module.Tests;
+namespace OpsTools.Module.Tests.HostResources;
 
 /// <summary>Get-DiskUsage and Get-MemoryUsage through the real engine, compared with df and /proc/meminfo.</summary>
 public class HostResourcesTests

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Xml;
 using OpsTools.TestKit;
 
-namespace OpsTools.Module.Tests;
+namespace OpsTools.Module.Tests.Reporting;
 
 [Collection("ProcessEnvironment")]
 public sealed class ExportOpsReportTests : IDisposable
@@ -41,6 +41,30 @@ public sealed class ExportOpsReportTests : IDisposable
         var file = Path.Combine(_dir, "lab.ops.psd1");
         File.WriteAllText(file, "@{ Name = 'lab'; Host = @{ DiskMounts = @('/') }; Thresholds = @{ " + thresholds + " } }");
         return file;
+    }
+
+    [Fact]
+    public void WhatIf_and_a_declined_confirmation_write_no_file_and_no_annotation()
+    {
+        using var s = new ModuleSession();
+        var file = Path.Combine(_dir, "whatif.md");
+        var r = s.Run(Results + $"\n$env:GITHUB_ACTIONS = 'true'; try {{ $results | Export-OpsReport -Path '{file}' -WhatIf }} finally {{ $env:GITHUB_ACTIONS = $null }}");
+        Assert.Empty(r.Output);
+        Assert.Empty(r.Errors);
+        Assert.False(File.Exists(file));
+        Assert.Contains("What if: Performing the operation \"Write Markdown report\" on target \"" + file + "\"", s.Host.Text);
+        Assert.DoesNotContain("::error", s.Host.Text);
+
+        s.Host.ChoiceAnswer = 2; // "No" at the confirmation prompt
+        r = s.Run(Results + $"\n$results | Export-OpsReport -Path '{file}' -Confirm");
+        Assert.Single(s.Host.Prompts);
+        Assert.Empty(r.Output);
+        Assert.False(File.Exists(file));
+
+        s.Host.ChoiceAnswer = 0; // "Yes"
+        r = s.Run(Results + $"\n$results | Export-OpsReport -Path '{file}' -Confirm");
+        Assert.True(File.Exists(file));
+        Assert.Equal(file, Assert.IsType<FileInfo>(Assert.Single(r.Output).BaseObject).FullName);
     }
 
     [Fact]
