@@ -81,7 +81,11 @@ public static class HealthBodyParser
     private static readonly string[] StatusNames = { "status", "health", "state", "healthy", "ok", "up" };
     private static readonly string[] ContainerNames = { "components", "entries", "checks", "dependencies", "services" };
     private static readonly string[] ComponentNameFields = { "name", "componentName", "componentId", "component", "id", "key" };
-    private static readonly string[] DescriptionFields = { "description", "error", "exception", "message", "reason", "output" };
+    private static readonly string[] DescriptionFields =
+    {
+        "description", "error", "exception", "message", "reason", "output",
+        "details.error", "details.message", "details.reason", "details.description", "data.error", "data.message", "data.reason",
+    };
 
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
@@ -181,11 +185,13 @@ public static class HealthBodyParser
         var text = Decode(body[..Math.Min(body.Length, 256)], contentType).Trim();
         string? reported = null;
         CheckStatus? status = null;
-        // A short one-line answer is a status word ("OK", "Healthy", "Degraded", "UP").
-        if (text.Length is > 0 and <= 40 && text.IndexOfAny(new[] { '\n', '\r', '<' }) < 0 && body.Length <= 256)
+        // A short one-line answer that is a status word ("OK", "Healthy", "Degraded", "UP") is the status;
+        // any other text ("pong", an error page) says nothing about health.
+        if (text.Length is > 0 and <= 40 && text.IndexOfAny(new[] { '\n', '\r', '<' }) < 0 && body.Length <= 256
+            && HealthStatusWords.TryMap(text, out var mapped))
         {
             reported = text;
-            if (HealthStatusWords.TryMap(text, out var mapped)) status = mapped;
+            status = mapped;
         }
         return new HealthBody { Kind = HealthBodyKind.Text, ReportedStatus = reported, Status = status, Excerpt = excerpt, Truncated = truncated };
     }

@@ -42,7 +42,7 @@ public sealed class GetAppHealthCommand : OpsCmdlet
     public OpsEnvironment? Environment { get; set; }
 
     /// <summary>Only the environment's endpoints with these names (wildcards allowed).</summary>
-    [Parameter(ParameterSetName = EnvironmentSet, Position = 0)]
+    [Parameter(ParameterSetName = EnvironmentSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
@@ -101,6 +101,7 @@ public sealed class GetAppHealthCommand : OpsCmdlet
     private sealed record Pending(System.Uri Uri, HealthEndpoint? Endpoint);
 
     private readonly List<Pending> _pending = new();
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
     private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
@@ -129,7 +130,8 @@ public sealed class GetAppHealthCommand : OpsCmdlet
                 Error(new ErrorRecord(new ArgumentException(problem), "InvalidUri", ErrorCategory.InvalidArgument, shown));
                 continue;
             }
-            _pending.Add(new Pending(uri, null));
+            // The same URL twice in one call (e.g. results piped back in, components included) is probed once.
+            if (_seen.Add(uri.AbsoluteUri)) _pending.Add(new Pending(uri, null));
         }
         return Task.CompletedTask;
     }
