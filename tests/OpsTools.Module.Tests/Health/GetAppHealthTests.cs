@@ -346,6 +346,28 @@ public class GetAppHealthTests : IClassFixture<HealthTestServer>
     }
 
     [Fact]
+    public void Invoke_DailyCheck_runs_Get_AppHealth_for_the_environment()
+    {
+        var dir = Directory.CreateTempSubdirectory("opstools-apphealth-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "prod.ops.psd1");
+            File.WriteAllText(path, $$"""
+                @{ Name = 'prod'; AppHealth = @( @{ Name = 'api'; Uri = '{{_web.Http("/degraded")}}' } ) }
+                """);
+            using var s = Session(("p", path));
+            var r = s.Run("Invoke-DailyCheck -Environment $p -Skip Disk, Memory | Where-Object Status -ne Healthy");
+            Assert.Null(r.Terminating);
+            Assert.Equal(new[] { "AppHealth:Warning", "AppHealth.Component:Warning" }, r.Output.Select(o => o.S("Check") + ":" + o.S("Status")));
+            Assert.All(r.Output, o => Assert.Equal("prod", o.S("Environment")));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Uris_bind_from_the_pipeline_by_value_and_by_property_name()
     {
         using var s = Session(("a", _web.Http("/health")), ("b", _web.Http("/text-ok")));
