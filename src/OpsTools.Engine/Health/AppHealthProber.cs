@@ -194,8 +194,10 @@ public sealed class AppHealthProber
             (body, truncated) = await ReadBodyAsync(response.Content, timeout.Token).ConfigureAwait(false);
             result.LatencyMs = Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Ctrl+C: whatever the cancelled exchange threw (OperationCanceledException, or an IOException
+            // from the aborted connection), it is the caller's cancellation, not a result.
             throw new OperationCanceledException("The health probe was cancelled.", cancellationToken);
         }
         catch (Exception e) when (e is OperationCanceledException || (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
