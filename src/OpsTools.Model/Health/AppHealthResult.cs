@@ -59,6 +59,9 @@ public class ComponentHealthResult : CheckResult
     /// <summary>The endpoint whose body listed this component.</summary>
     public Uri? Uri { get; set; }
 
+    /// <summary>The name of the endpoint whose body listed this component (its AppHealthResult's Name).</summary>
+    public string Endpoint { get; set; } = "";
+
     /// <summary>The component's path in the body, nested names joined with '/', e.g. "db" or "redis/primary".</summary>
     public string Component { get; set; } = "";
 
