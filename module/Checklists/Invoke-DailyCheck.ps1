@@ -25,7 +25,8 @@ function Invoke-DailyCheck {
     Checks to leave out: AppHealth, Disk, Memory.
 
     .PARAMETER TimeoutSec
-    Timeout for each health endpoint, in seconds (default 10).
+    Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
+    environment file applies, else Get-AppHealth's default (10).
 
     .OUTPUTS
     OpsTools.CheckResult (and derived: OpsTools.Health.AppHealthResult,
@@ -53,7 +54,7 @@ function Invoke-DailyCheck {
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
-        [double] $TimeoutSec = 10
+        [double] $TimeoutSec
     )
 
     process {
@@ -89,7 +90,10 @@ function Invoke-DailyCheck {
         }
 
         if ('AppHealth' -notin $Skip -and $Environment -and $Environment.AppHealth.Count -gt 0) {
-            & $run 'AppHealth' 'Health' { Get-AppHealth -Environment $Environment -TimeoutSec $TimeoutSec -ErrorAction Stop }
+            # -TimeoutSec only when given: otherwise each endpoint's own TimeoutSec (or the default) applies.
+            $healthArgs = @{ Environment = $Environment; ErrorAction = 'Stop' }
+            if ($PSBoundParameters.ContainsKey('TimeoutSec')) { $healthArgs.TimeoutSec = $TimeoutSec }
+            & $run 'AppHealth' 'Health' { Get-AppHealth @healthArgs }
         }
         if ('Disk' -notin $Skip) {
             if ($Environment) {

@@ -38,6 +38,7 @@ public sealed class GetAppHealthCommand : OpsCmdlet
     /// <summary>An environment file (*.ops.psd1) or an object from Get-OpsEnvironment; its AppHealth endpoints and thresholds are used.</summary>
     [Parameter(ParameterSetName = EnvironmentSet, Mandatory = true)]
     [EnvironmentTransformation]
+    [ArgumentCompleter(typeof(EnvironmentFileCompleter))]
     [ValidateNotNull]
     public OpsEnvironment? Environment { get; set; }
 
@@ -45,6 +46,7 @@ public sealed class GetAppHealthCommand : OpsCmdlet
     [Parameter(ParameterSetName = EnvironmentSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AppHealthNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Seconds the whole exchange with one endpoint may take (connect, TLS, answer). Default 10.</summary>

@@ -24,6 +24,7 @@ public sealed class GetDiskUsageCommand : OpsCmdlet
     /// <summary>An environment file or object: its Host.DiskMounts and Thresholds are used.</summary>
     [Parameter]
     [EnvironmentTransformation]
+    [ArgumentCompleter(typeof(EnvironmentFileCompleter))]
     public OpsEnvironment? Environment { get; set; }
 
     /// <summary>Free space (percent) under which a file system is a warning. Default 20, or the environment's.</summary>

@@ -18,6 +18,7 @@ public sealed class GetMemoryUsageCommand : OpsCmdlet
     /// <summary>An environment file or object: its Thresholds are used.</summary>
     [Parameter(Position = 0)]
     [EnvironmentTransformation]
+    [ArgumentCompleter(typeof(EnvironmentFileCompleter))]
     public OpsEnvironment? Environment { get; set; }
 
     /// <summary>Used memory (percent) above which the result is a warning. Default 85, or the environment's.</summary>

@@ -22,6 +22,19 @@ public sealed class CompletionTests : IDisposable
         Assert.Equal(new[] { "./staging.ops.psd1" }, Complete("Get-OpsEnvironment -Path st"));
     }
 
+    [Fact]
+    public void Endpoint_names_complete_from_the_environment_already_typed()
+    {
+        File.WriteAllText(Path.Combine(_dir, "prod.ops.psd1"),
+            "@{ AppHealth = @(@{ Name = 'api'; Uri = 'http://127.0.0.1:1/health' }, @{ Name = 'admin'; Uri = 'http://127.0.0.1:1/admin' }, @{ Name = 'web'; Uri = 'http://127.0.0.1:1/' }) }");
+        Assert.Equal(new[] { "api", "admin", "web" }, Complete("Get-AppHealth -Environment ./prod.ops.psd1 -Name "));
+        Assert.Equal(new[] { "api", "admin" }, Complete("Get-AppHealth -Environment ./prod.ops.psd1 -Name a"));
+        Assert.Equal(new[] { "./prod.ops.psd1" }, Complete("Get-DiskUsage -Environment ./p"));
+        Assert.Equal(new[] { "./prod.ops.psd1" }, Complete("Invoke-DailyCheck -Environment "));
+        // Without an environment there is nothing to offer, and nothing breaks.
+        Assert.Empty(Complete("Get-AppHealth -Name a"));
+    }
+
     public void Dispose()
     {
         _s.Dispose();
