@@ -61,6 +61,14 @@ function Invoke-DailyCheck {
         $envName = if ($Environment) { $Environment.Name } else { [System.Net.Dns]::GetHostName() }
         $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
 
+        # One console table for the whole checklist (view OpsTools.ChecklistResult); the objects keep their own types.
+        $tag = {
+            param($result)
+            $wrapped = [System.Management.Automation.PSObject]::AsPSObject($result)
+            $wrapped.PSObject.TypeNames.Insert(0, 'OpsTools.ChecklistResult')
+            $wrapped
+        }
+
         # One place that turns a check that could not run into an Unknown result.
         $run = {
             param([string] $Check, [string] $Area, [scriptblock] $Body)
@@ -70,7 +78,7 @@ function Invoke-DailyCheck {
                     if ($r -is [OpsTools.CheckResult]) {
                         if (-not $r.Environment) { $r.Environment = $envName }
                         $results.Add($r)
-                        $r
+                        & $tag $r
                     }
                 }
             }
@@ -85,7 +93,7 @@ function Invoke-DailyCheck {
                     Environment = $envName
                 }
                 $results.Add($unknown)
-                $unknown
+                & $tag $unknown
             }
         }
 

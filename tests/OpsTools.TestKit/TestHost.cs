@@ -51,7 +51,9 @@ public sealed class TestHost : PSHost
 
         public string Text { get { lock (_gate) return _text.ToString(); } }
         public void Clear() { lock (_gate) _text.Clear(); }
-        private void Append(string s) { lock (_gate) _text.Append(s); }
+        // Plain text, as pwsh writes it to a log file or a CI step: colour sequences are dropped.
+        private static readonly System.Text.RegularExpressions.Regex Ansi = new("\x1b\\[[0-9;?]*[A-Za-z]", System.Text.RegularExpressions.RegexOptions.Compiled);
+        private void Append(string s) { lock (_gate) _text.Append(Ansi.Replace(s, "")); }
 
         public override PSHostRawUserInterface RawUI => _raw;
         public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions)

@@ -73,6 +73,23 @@ public sealed class InvokeDailyCheckTests : IDisposable
         Assert.Equal(new[] { "DiskUsage", "MemoryUsage" }, checks);
     }
 
+    [Fact]
+    public void Console_shows_one_checklist_table_for_results_of_every_area()
+    {
+        using var s = new ModuleSession();
+        var env = Env($"'{_server.Http("/degraded")}'");
+        s.Invoke($"Invoke-DailyCheck -Environment '{env}' | Out-Default");
+        var lines = s.Host.Text.Split('\n');
+        Assert.Single(lines, l => l.StartsWith("Status") && l.Contains("Check") && l.Contains("Target") && l.Contains("Message"));
+        Assert.Contains(lines, l => l.StartsWith("Warning") && l.Contains("AppHealth.Component") && l.Contains("#cache"));
+        Assert.Contains(lines, l => l.Contains("DiskUsage"));
+        Assert.Contains(lines, l => l.Contains("MemoryUsage"));
+        Assert.DoesNotContain(lines, l => l.StartsWith("Check ") && l.Contains(':')); // no list-formatted leftovers
+        // The objects keep their real types for the pipeline.
+        Assert.Equal("OpsTools.HostResources.DiskUsageResult",
+            s.Invoke($"(Invoke-DailyCheck -Environment '{env}' | Where-Object Check -eq DiskUsage | ForEach-Object {{ $_.GetType().FullName }})")[0].BaseObject);
+    }
+
     public void Dispose()
     {
         _server.Dispose();
