@@ -53,4 +53,21 @@ public class ModuleLoadingTests
         Assert.Contains(probe.Assemblies, a => a.Name == "OpsTools.Model" && a.LoadContext == "Default");
         Assert.Contains(probe.Assemblies, a => a.Name == "OpsTools.Engine" && a.LoadContext == "OpsTools");
     }
+
+    [Fact]
+    public void Works_on_a_headless_host_without_HOME_or_a_temp_folder()
+    {
+        // cron, systemd units and CI containers often have no HOME, TEMP or profile.
+        var bare = new Dictionary<string, string?>
+        {
+            ["HOME"] = null, ["TMPDIR"] = null, ["TEMP"] = null, ["TMP"] = null, ["USERPROFILE"] = null,
+            ["XDG_CONFIG_HOME"] = null, ["XDG_CACHE_HOME"] = null, ["XDG_DATA_HOME"] = null, ["PSModulePath"] = null,
+        };
+        var probe = ImportProbe.Run(RepoPaths.ModuleManifest,
+            "Invoke-DailyCheck | Export-OpsReport -Format Json | ForEach-Object { ([System.Text.Json.JsonDocument]::Parse($_)).RootElement.GetProperty('results').GetArrayLength() }; [string]$env:HOME",
+            environment: bare);
+        Assert.True(probe.ExitCode == 0, probe.Raw);
+        Assert.True(int.Parse(probe.Output[0]) >= 2, probe.Raw); // at least one mount and the memory check
+        Assert.Equal("", probe.Output[1]);
+    }
 }

@@ -32,7 +32,9 @@ public static class ImportProbe
         }
     }
 
-    public static ProbeResult Run(string module, string? script = null, IEnumerable<string>? preload = null, TimeSpan? timeout = null)
+    /// <param name="environment">Variables to set for the process; a null value removes the variable.</param>
+    public static ProbeResult Run(string module, string? script = null, IEnumerable<string>? preload = null, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(ProbeDll);
@@ -40,6 +42,11 @@ public static class ImportProbe
         foreach (var p in preload ?? Array.Empty<string>()) { psi.ArgumentList.Add("--preload"); psi.ArgumentList.Add(p); }
         if (script is not null) { psi.ArgumentList.Add("--script"); psi.ArgumentList.Add(script); }
         psi.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
+        }
         using var proc = Process.Start(psi)!;
         var stdout = proc.StandardOutput.ReadToEndAsync();
         var stderr = proc.StandardError.ReadToEndAsync();
