@@ -20,7 +20,7 @@
 
     # Sections read by the database, backup, Kubernetes and Docker commands.
     Databases   = @(
-        @{ Name = 'app'; Server = 'db.shop.internal'; Port = 5432; Database = 'shop'; User = 'ops' }
+        @{ Name = 'app'; Server = 'db.shop.internal'; Port = 5432; Database = 'shop'; User = 'ops'; PasswordVariable = 'SHOP_DB_PASSWORD' }
     )
     Backup      = @{ Path = '/srv/backups/shop'; RetentionDays = 30 }
     Kubernetes  = @{ Context = 'prod'; Namespace = 'shop'; Deployments = @('api', 'web') }

@@ -40,6 +40,9 @@ public static class EnvironmentReader
                 env.DiskMounts = AsList(mounts).Select(m => Convert.ToString(m, CultureInfo.InvariantCulture) ?? "").Where(m => m.Length > 0).ToList();
         }
 
+        if (TryGet(data, "Databases", out var databases) && databases is not null)
+            env.Databases = AsList(databases).Select((item, i) => ReadDatabase(item, $"{source}: Databases[{i}]")).ToList();
+
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)
         {
@@ -80,6 +83,39 @@ public static class EnvironmentReader
                 throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
                     $"{where}: expected a URL string or a table with a Uri, not {Describe(item)}.");
         }
+    }
+
+    private static readonly string[] DatabaseKeys =
+        { "Name", "Server", "Host", "Port", "Database", "User", "Username", "PasswordVariable", "ConnectionStringVariable", "SslMode" };
+
+    private static DatabaseEndpoint ReadDatabase(object? item, string where)
+    {
+        var table = AsTable(item, where);
+        var unknown = table.Keys.Where(k => !DatabaseKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", DatabaseKeys)}." +
+                (unknown.Any(u => u.Equals("Password", StringComparison.OrdinalIgnoreCase)) ? " Passwords never go in an environment file: name the variable that holds it with PasswordVariable, or use ~/.pgpass." : ""));
+        var db = new DatabaseEndpoint
+        {
+            Server = GetString(table, "Server") ?? GetString(table, "Host"),
+            Database = GetString(table, "Database"),
+            User = GetString(table, "User") ?? GetString(table, "Username"),
+            PasswordVariable = GetString(table, "PasswordVariable"),
+            ConnectionStringVariable = GetString(table, "ConnectionStringVariable"),
+            SslMode = GetString(table, "SslMode"),
+        };
+        if (TryGet(table, "Port", out var port) && port is not null)
+        {
+            var p = ToInt(port, $"{where}.Port");
+            if (p is < 1 or > 65535)
+                throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}.Port: {p} is not a TCP port (1-65535).");
+            db.Port = p;
+        }
+        db.Name = GetString(table, "Name") ?? db.Database
+            ?? throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                $"{where}: a database entry needs a Name or a Database, e.g. @{{ Name = 'app'; Server = 'db1'; Database = 'shop'; User = 'ops' }}.");
+        return db;
     }
 
     /// <summary>The name an endpoint gets when none is given: host[:port]/path.</summary>

@@ -35,6 +35,8 @@ public sealed class OpsEnvironment
     public IReadOnlyList<HealthEndpoint> AppHealth { get; set; } = Array.Empty<HealthEndpoint>();
     /// <summary>Mount points the disk check looks at (<c>Host.DiskMounts</c>); empty means every real file system.</summary>
     public IReadOnlyList<string> DiskMounts { get; set; } = Array.Empty<string>();
+    /// <summary>PostgreSQL databases (<c>Databases</c>).</summary>
+    public IReadOnlyList<DatabaseEndpoint> Databases { get; set; } = Array.Empty<DatabaseEndpoint>();
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>

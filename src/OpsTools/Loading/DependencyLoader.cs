@@ -57,10 +57,12 @@ internal sealed class OpsToolsLoadContext : AssemblyLoadContext
     private static readonly Lazy<OpsToolsLoadContext> Lazy = new(() => new OpsToolsLoadContext());
     internal static OpsToolsLoadContext Instance => Lazy.Value;
 
-    // Assemblies of the .NET runtime itself are shared with the host: loading a NuGet copy of
-    // System.IO.Pipelines or System.Diagnostics.DiagnosticSource next to the framework's would
-    // split their types in two. Everything else in deps/ is ours alone.
-    private static readonly HashSet<string> FrameworkAssemblies = ReadFrameworkAssemblies();
+    // Assemblies of the .NET runtime itself are shared with the host when the host's copy is at
+    // least the version asked for: loading a NuGet copy of System.Diagnostics.DiagnosticSource next
+    // to the framework's would split its types in two. An older runtime (PowerShell 7.4 runs on
+    // .NET 8, Npgsql asks for DiagnosticSource 9) gets the copy from deps/. Everything else in
+    // deps/ is ours alone.
+    private static readonly Dictionary<string, string> FrameworkAssemblies = ReadFrameworkAssemblies();
 
     private OpsToolsLoadContext() : base("OpsTools", isCollectible: false) { }
 
@@ -69,7 +71,8 @@ internal sealed class OpsToolsLoadContext : AssemblyLoadContext
         if (name.Name is null) return null;
         if (name.Name == "OpsTools.Model")
             return Default.LoadFromAssemblyPath(Path.Combine(DependencyLoader.ModuleRoot, "OpsTools.Model.dll"));
-        if (FrameworkAssemblies.Contains(name.Name)) return null;
+        if (FrameworkAssemblies.TryGetValue(name.Name, out var frameworkPath) && FrameworkSatisfies(frameworkPath, name))
+            return null;
         var path = Path.Combine(DependencyLoader.DepsDirectory, name.Name + ".dll");
         return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
     }
@@ -89,9 +92,21 @@ internal sealed class OpsToolsLoadContext : AssemblyLoadContext
         return IntPtr.Zero;
     }
 
-    private static HashSet<string> ReadFrameworkAssemblies()
+    private static bool FrameworkSatisfies(string frameworkPath, AssemblyName requested)
     {
-        var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            return requested.Version is null || AssemblyName.GetAssemblyName(frameworkPath).Version >= requested.Version;
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    private static Dictionary<string, string> ReadFrameworkAssemblies()
+    {
+        var set = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var runtimeDir = Path.GetFullPath(RuntimeEnvironment.GetRuntimeDirectory()).TrimEnd(Path.DirectorySeparatorChar);
         if (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") is string tpa)
         {
@@ -99,7 +114,7 @@ internal sealed class OpsToolsLoadContext : AssemblyLoadContext
             {
                 var dir = Path.GetDirectoryName(Path.GetFullPath(path))?.TrimEnd(Path.DirectorySeparatorChar);
                 if (string.Equals(dir, runtimeDir, StringComparison.Ordinal))
-                    set.Add(Path.GetFileNameWithoutExtension(path));
+                    set[Path.GetFileNameWithoutExtension(path)] = path;
             }
         }
         return set;

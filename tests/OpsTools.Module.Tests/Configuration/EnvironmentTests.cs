@@ -27,6 +27,7 @@ public sealed class EnvironmentTests : IDisposable
         Assert.Equal(95.0, _s.Invoke($"(Get-OpsEnvironment '{sample}').Thresholds.MemoryCriticalPercent").Single().BaseObject);
         Assert.Equal("/var/lib/postgresql", _s.Invoke($"(Get-OpsEnvironment '{sample}').DiskMounts[1]").Single().BaseObject);
         Assert.True((bool)_s.Invoke($"(Get-OpsEnvironment '{sample}').Sections.ContainsKey('Databases')").Single().BaseObject);
+        Assert.Equal("app db.shop.internal 5432 shop ops", _s.Invoke($"$d = (Get-OpsEnvironment '{sample}').Databases[0]; \"$($d.Name) $($d.Server) $($d.Port) $($d.Database) $($d.User)\"").Single().BaseObject);
     }
 
     [Fact]
@@ -66,6 +67,9 @@ public sealed class EnvironmentTests : IDisposable
     [InlineData("@{ AppHealth = @('ftp://x/health') }", "not an absolute http:// or https:// URL")]
     [InlineData("@{ AppHealth = @(@{ Name = 'api' }) }", "needs a Uri")]
     [InlineData("@{ Databse = @() }", "unknown section(s) 'Databse'")]
+    [InlineData("@{ Databases = @(@{ Name = 'app'; Password = 'hunter2' }) }", "Passwords never go in an environment file")]
+    [InlineData("@{ Databases = @(@{ Server = 'db1' }) }", "needs a Name or a Database")]
+    [InlineData("@{ Databases = @(@{ Name = 'app'; Port = 99999 }) }", "is not a TCP port")]
     public void Invalid_content_is_a_clear_error(string content, string expected)
     {
         var path = Write("bad.ops.psd1", content);
