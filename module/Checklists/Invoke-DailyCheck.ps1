@@ -61,40 +61,9 @@ function Invoke-DailyCheck {
         $envName = if ($Environment) { $Environment.Name } else { [System.Net.Dns]::GetHostName() }
         $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
 
-        # One console table for the whole checklist (view OpsTools.ChecklistResult); the objects keep their own types.
-        $tag = {
-            param($result)
-            $wrapped = [System.Management.Automation.PSObject]::AsPSObject($result)
-            $wrapped.PSObject.TypeNames.Insert(0, 'OpsTools.ChecklistResult')
-            $wrapped
-        }
-
-        # One place that turns a check that could not run into an Unknown result.
         $run = {
             param([string] $Check, [string] $Area, [scriptblock] $Body)
-            $started = [DateTime]::UtcNow
-            try {
-                foreach ($r in & $Body) {
-                    if ($r -is [OpsTools.CheckResult]) {
-                        if (-not $r.Environment) { $r.Environment = $envName }
-                        $results.Add($r)
-                        & $tag $r
-                    }
-                }
-            }
-            catch {
-                $unknown = [OpsTools.CheckResult]@{
-                    Check       = $Check
-                    Area        = $Area
-                    Target      = $envName
-                    Status      = [OpsTools.CheckStatus]::Unknown
-                    Message     = "The check could not run: $($_.Exception.Message)"
-                    Duration    = [DateTime]::UtcNow - $started
-                    Environment = $envName
-                }
-                $results.Add($unknown)
-                & $tag $unknown
-            }
+            Invoke-OpsCheckStep -StepCheck $Check -StepArea $Area -EnvironmentName $envName -Collector $results -Step $Body
         }
 
         if ('AppHealth' -notin $Skip -and $Environment -and $Environment.AppHealth.Count -gt 0) {
@@ -120,17 +89,7 @@ function Invoke-DailyCheck {
             }
         }
 
-        if ($FailOn -ne 'None') {
-            $critical = @($results | Where-Object Status -eq ([OpsTools.CheckStatus]::Critical)).Count
-            $warning = @($results | Where-Object Status -eq ([OpsTools.CheckStatus]::Warning)).Count
-            $unknownCount = @($results | Where-Object Status -eq ([OpsTools.CheckStatus]::Unknown)).Count
-            $failed = if ($FailOn -eq 'Critical') { $critical -gt 0 } else { ($critical + $warning + $unknownCount) -gt 0 }
-            if ($failed) {
-                $message = "Daily check of '$envName' failed (-FailOn $FailOn): $critical critical, $warning warning, $unknownCount unknown of $($results.Count) results."
-                $exception = [OpsTools.OpsToolsException]::new('DailyCheckFailed', [OpsTools.OpsErrorKind]::OperationFailed, $message, $envName, $null)
-                $PSCmdlet.ThrowTerminatingError(
-                    [System.Management.Automation.ErrorRecord]::new($exception, 'DailyCheckFailed', [System.Management.Automation.ErrorCategory]::OperationStopped, $envName))
-            }
-        }
+        $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
+        if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }
     }
 }

@@ -66,6 +66,22 @@ public sealed class InvokeDailyCheckTests : IDisposable
     }
 
     [Fact]
+    public void A_check_that_cannot_run_becomes_one_Unknown_result_and_the_others_still_run()
+    {
+        using var s = new ModuleSession();
+        var path = Path.Combine(_dir, "broken.ops.psd1");
+        File.WriteAllText(path, $"@{{ Name = 'broken'; AppHealth = @('{_server.Http("/ok")}'); Host = @{{ DiskMounts = @('/no/such/mount') }} }}");
+        var results = s.Invoke($"Invoke-DailyCheck -Environment '{path}'");
+        var disk = Assert.Single(results, r => Str(r, "Check") == "DiskUsage");
+        Assert.Equal("Unknown", Str(disk, "Status"));
+        Assert.Contains("could not run", Str(disk, "Message"));
+        Assert.Contains("/no/such/mount", Str(disk, "Message"));
+        Assert.Equal("broken", Str(disk, "Environment"));
+        Assert.Contains(results, r => Str(r, "Check") == "AppHealth" && Str(r, "Status") == "Healthy");
+        Assert.Contains(results, r => Str(r, "Check") == "MemoryUsage");
+    }
+
+    [Fact]
     public void Without_an_environment_only_the_host_checks_run()
     {
         using var s = new ModuleSession();

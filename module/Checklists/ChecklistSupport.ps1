@@ -1,0 +1,60 @@
+# Private helpers shared by the checklist wrappers (not exported).
+
+function Invoke-OpsCheckStep {
+    # Runs one step of a checklist: passes on the OpsTools.CheckResult objects the step returns,
+    # stamped with the environment's name and tagged for the one-table checklist view, and collects
+    # them; a step that cannot run at all becomes one Unknown result that says why, so one broken
+    # step never hides the others.
+    param(
+        [Parameter(Mandatory)] [string] $StepCheck,
+        [Parameter(Mandatory)] [string] $StepArea,
+        [Parameter(Mandatory)] [string] $EnvironmentName,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[OpsTools.CheckResult]] $Collector,
+        [Parameter(Mandatory)] [scriptblock] $Step
+    )
+    $started = [DateTime]::UtcNow
+    $produced = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
+    try {
+        foreach ($r in & $Step) {
+            if ($r -is [OpsTools.CheckResult]) { $produced.Add($r) }
+        }
+    }
+    catch {
+        $produced.Add([OpsTools.CheckResult]@{
+                Check    = $StepCheck
+                Area     = $StepArea
+                Target   = $EnvironmentName
+                Status   = [OpsTools.CheckStatus]::Unknown
+                Message  = "The check could not run: $($_.Exception.Message)"
+                Duration = [DateTime]::UtcNow - $started
+            })
+    }
+    foreach ($r in $produced) {
+        if (-not $r.Environment) { $r.Environment = $EnvironmentName }
+        $Collector.Add($r)
+        # One console table for the whole checklist (view OpsTools.ChecklistResult); the objects keep their own types.
+        $wrapped = [System.Management.Automation.PSObject]::AsPSObject($r)
+        $wrapped.PSObject.TypeNames.Insert(0, 'OpsTools.ChecklistResult')
+        $wrapped
+    }
+}
+
+function New-OpsChecklistFailure {
+    # The terminating error a checklist ends with under -FailOn, or $null when the results pass.
+    param(
+        [Parameter(Mandatory)] [string] $Checklist,
+        [Parameter(Mandatory)] [string] $ErrorId,
+        [Parameter(Mandatory)] [string] $EnvironmentName,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[OpsTools.CheckResult]] $Results,
+        [Parameter(Mandatory)] [ValidateSet('None', 'Warning', 'Critical')] [string] $FailOn
+    )
+    if ($FailOn -eq 'None') { return $null }
+    $critical = @($Results | Where-Object Status -eq ([OpsTools.CheckStatus]::Critical)).Count
+    $warning = @($Results | Where-Object Status -eq ([OpsTools.CheckStatus]::Warning)).Count
+    $unknown = @($Results | Where-Object Status -eq ([OpsTools.CheckStatus]::Unknown)).Count
+    $failed = if ($FailOn -eq 'Critical') { $critical -gt 0 } else { ($critical + $warning + $unknown) -gt 0 }
+    if (-not $failed) { return $null }
+    $message = "$Checklist of '$EnvironmentName' failed (-FailOn $FailOn): $critical critical, $warning warning, $unknown unknown of $($Results.Count) results."
+    $exception = [OpsTools.OpsToolsException]::new($ErrorId, [OpsTools.OpsErrorKind]::OperationFailed, $message, $EnvironmentName, $null)
+    [System.Management.Automation.ErrorRecord]::new($exception, $ErrorId, [System.Management.Automation.ErrorCategory]::OperationStopped, $EnvironmentName)
+}
