@@ -16,13 +16,19 @@
         'Formats/OpsTools.format.ps1xml'
         'Formats/Health.format.ps1xml'
         'Formats/HostResources.format.ps1xml'
+        'Formats/Database.Connections.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Export-OpsReport'
         'Get-AppHealth'
+        'Get-DbConnection'
+        'Get-DbHealth'
+        'Get-DbSetting'
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'
+        'Set-DbSetting'
+        'Stop-DbConnection'
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'

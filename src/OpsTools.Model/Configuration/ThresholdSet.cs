@@ -27,6 +27,16 @@ public sealed class ThresholdSet
     public double P95WarningMs { get; set; } = 2000;
     /// <summary>Database connections in use, as a share of max_connections (runbooks: &gt; 75%).</summary>
     public double DbConnectionsWarningPercent { get; set; } = 75;
+    /// <summary>Database connections in use, as a share of the slots open to ordinary roles, above which it is critical (90%: a few slots before "too many connections").</summary>
+    public double DbConnectionsCriticalPercent { get; set; } = 90;
+    /// <summary>Transaction-ID age (max age(datfrozenxid)) that warns (check_postgres txn_wraparound default: 1.3 billion).</summary>
+    public double DbWraparoundWarning { get; set; } = 1_300_000_000;
+    /// <summary>Transaction-ID age that is critical (check_postgres txn_wraparound default: 1.4 billion).</summary>
+    public double DbWraparoundCritical { get; set; } = 1_400_000_000;
+    /// <summary>Replication replay lag in seconds that warns (no runbook value; a minute behind is worth a look).</summary>
+    public double DbReplicationLagWarningSeconds { get; set; } = 60;
+    /// <summary>Replication replay lag in seconds that is critical (no runbook value; five minutes of data at risk on failover).</summary>
+    public double DbReplicationLagCriticalSeconds { get; set; } = 300;
     /// <summary>Free disk space below which a mount is a warning.</summary>
     public double DiskFreeWarningPercent { get; set; } = 20;
     /// <summary>Free disk space below which a mount is critical (runbooks: "Disk Space Low (&lt;10%)").</summary>

@@ -1,0 +1,94 @@
+using System.Management.Automation;
+using OpsTools.Database;
+using OpsTools.Engine.Database;
+
+namespace OpsTools.Commands.Database;
+
+/// <summary>
+/// <para type="synopsis">Lists PostgreSQL sessions (pg_stat_activity) as objects, or counts them per state with -Summary.</para>
+/// <para type="description">By default every client backend of the server; -Database (given explicitly) narrows it to that database's sessions unless -AllDatabases.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "DbConnection")]
+[OutputType(typeof(DbConnectionInfo), typeof(DbConnectionSummary))]
+public sealed class GetDbConnectionCommand : DbCmdlet
+{
+    /// <summary>Only sessions in these states.</summary>
+    [Parameter]
+    [ValidateSet("active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled", IgnoreCase = true)]
+    public string[]? State { get; set; }
+
+    /// <summary>Only sessions whose Duration is at least this long (e.g. 00:05:00, 5m, 30s).</summary>
+    [Parameter]
+    [Alias("OlderThan")]
+    [DurationTransformation]
+    public TimeSpan? MinDuration { get; set; }
+
+    /// <summary>Only sessions of these roles (wildcards allowed).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? User { get; set; }
+
+    /// <summary>Only sessions with these application_name values (wildcards allowed).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Application { get; set; }
+
+    /// <summary>Only these backend process ids.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public int[]? Pid { get; set; }
+
+    /// <summary>Sessions of every database even when -Database is given (it then only says where to connect).</summary>
+    [Parameter]
+    public SwitchParameter AllDatabases { get; set; }
+
+    /// <summary>Also background processes (autovacuum, WAL sender, checkpointer ...), not only client backends.</summary>
+    [Parameter]
+    public SwitchParameter IncludeSystem { get; set; }
+
+    /// <summary>Counts per state (State, Count, OldestDuration) instead of one object per session.</summary>
+    [Parameter]
+    public SwitchParameter Summary { get; set; }
+
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
+    {
+        var targets = PgTargetRegistry.Find(ConnectionId) is not null ? new[] { ResolveInputTarget() } : ResolveTargets();
+        var filter = new DbSessionFilter
+        {
+            States = State, MinDuration = MinDuration, Users = User, Applications = Application, Pids = Pid,
+            Database = MyInvocation.BoundParameters.ContainsKey(nameof(Database)) && !AllDatabases ? Database : null,
+        };
+        foreach (var target in targets)
+        {
+            List<DbConnectionInfo> sessions;
+            try
+            {
+                await using var session = await DbActivitySession.OpenAsync(target, cancellationToken).ConfigureAwait(false);
+                Verbose($"{target.Address}: reading pg_stat_activity ({(IncludeSystem ? "every process" : "client backends")}; {filter}); this session is pid {session.BackendPid}.");
+                sessions = await session.ListAsync(IncludeSystem, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OpsToolsException e)
+            {
+                Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.ConnectionError, target.Name));
+                continue;
+            }
+            var id = IdOf(target);
+            var matching = sessions.Where(filter.Matches).ToList();
+            foreach (var s in matching) s.ConnectionId = id;
+            if (Summary)
+            {
+                foreach (var row in DbActivitySession.Summarize(matching))
+                {
+                    row.Database = filter.Database;
+                    Output(row);
+                }
+            }
+            else
+            {
+                foreach (var s in matching) Output(s);
+            }
+        }
+    }
+}
