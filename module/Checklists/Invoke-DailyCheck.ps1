@@ -6,7 +6,9 @@ function Invoke-DailyCheck {
     .DESCRIPTION
     Runs, in order: application health (every endpoint in the environment's AppHealth section,
     with the components their bodies report), disk space (the environment's Host.DiskMounts, or
-    every real file system) and memory. Each check returns OpsTools.CheckResult objects; a check
+    every real file system), memory, and database health (Get-DbHealth for every entry of the
+    environment's Databases section: reachable, version, uptime, connections against
+    max_connections, replication lag, transaction-ID wraparound). Each check returns OpsTools.CheckResult objects; a check
     that cannot run at all becomes an Unknown result that says why, so one broken check never
     hides the others.
 
@@ -22,7 +24,7 @@ function Invoke-DailyCheck {
     None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
 
     .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory.
+    Checks to leave out: AppHealth, Disk, Memory, Database.
 
     .PARAMETER TimeoutSec
     Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
@@ -31,7 +33,7 @@ function Invoke-DailyCheck {
     .OUTPUTS
     OpsTools.CheckResult (and derived: OpsTools.Health.AppHealthResult,
     OpsTools.Health.ComponentHealthResult, OpsTools.HostResources.DiskUsageResult,
-    OpsTools.HostResources.MemoryUsageResult).
+    OpsTools.HostResources.MemoryUsageResult, OpsTools.Database.DbHealthResult).
 
     .EXAMPLE
     Invoke-DailyCheck -Environment ./prod.ops.psd1 | Where-Object Status -ne Healthy
@@ -50,7 +52,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -87,6 +89,12 @@ function Invoke-DailyCheck {
             else {
                 & $run 'MemoryUsage' 'Host' { Get-MemoryUsage -ErrorAction Stop }
             }
+        }
+
+        if ('Database' -notin $Skip -and $Environment -and $Environment.Databases.Count -gt 0) {
+            $dbArgs = @{ Environment = $Environment; ErrorAction = 'Stop' }
+            if ($PSBoundParameters.ContainsKey('TimeoutSec')) { $dbArgs.TimeoutSec = [Math]::Min(1024, [Math]::Max(1, $TimeoutSec)) }
+            & $run 'DbHealth' 'Database' { Get-DbHealth @dbArgs }
         }
 
         $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
