@@ -55,6 +55,18 @@ public class ModuleLoadingTests
     }
 
     [Fact]
+    public void Npgsql_loads_on_first_database_command_in_the_OpsTools_context_only()
+    {
+        var probe = ImportProbe.Run(RepoPaths.ModuleManifest,
+            $"Get-DbHealth -Server 127.0.0.1 -Port {HealthServer.FreePort()} -Database x -TimeoutSec 2 | ForEach-Object Status");
+        Assert.True(probe.ExitCode == 0, probe.Raw);
+        Assert.Equal("Critical", probe.Output[0]); // nothing listens there: a result, not an exception
+        var npgsql = Assert.Single(probe.Assemblies, a => a.Name == "Npgsql");
+        Assert.Equal("OpsTools", npgsql.LoadContext);
+        Assert.StartsWith(DepsDir, npgsql.Location);
+    }
+
+    [Fact]
     public void Works_on_a_headless_host_without_HOME_or_a_temp_folder()
     {
         // cron, systemd units and CI containers often have no HOME, TEMP or profile.
