@@ -16,13 +16,17 @@
         'Formats/OpsTools.format.ps1xml'
         'Formats/Health.format.ps1xml'
         'Formats/HostResources.format.ps1xml'
+        'Formats/Database.Vacuum.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Export-OpsReport'
         'Get-AppHealth'
+        'Get-DbVacuumStatus'
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'
+        'Invoke-DbReindex'
+        'Invoke-DbVacuum'
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'
