@@ -114,7 +114,7 @@ public static class MaintenanceQueue
                     {
                         try
                         {
-                            connection = await target.OpenAsync(cancellationToken).ConfigureAwait(false);
+                            connection = await OpenAsync(target, cancellationToken).ConfigureAwait(false);
                         }
                         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { return; }
                         catch (OpsToolsException e)
@@ -156,6 +156,23 @@ public static class MaintenanceQueue
         for (var w = 0; w < parallel; w++) workers[w] = Task.Run(Worker, CancellationToken.None);
         await Task.WhenAll(workers).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Opens a connection; "the database system is starting up / shutting down" is retried for a few
+    /// seconds, so a server going down ends as DbConnectionRefused and one coming up is used.
+    /// </summary>
+    private static async Task<NpgsqlConnection> OpenAsync(PgTarget target, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            try { return await target.OpenAsync(cancellationToken).ConfigureAwait(false); }
+            catch (OpsToolsException e) when (e.ErrorId == "DbStarting" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private static OpsToolsException NotStarted(OpsToolsException cause) =>

@@ -151,7 +151,7 @@ public static class DbReindexEngine
             cmd.Parameters.AddWithValue("schema", item.Index.Schema);
             cmd.Parameters.AddWithValue("name", item.Index.Name);
         }
-        else cmd.Parameters.AddWithValue("oid", item.Table!.Oid);
+        else cmd.Parameters.Add(new NpgsqlParameter("oid", NpgsqlTypes.NpgsqlDbType.Oid) { Value = item.Table!.Oid });
         var v = await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return v is long l ? l : null;
     }

@@ -231,7 +231,7 @@ public static class DbVacuumEngine
     {
         var stats = new Dictionary<uint, PgTableStats>(oids.Count);
         await using var cmd = new NpgsqlCommand(StatsSql, connection);
-        cmd.Parameters.AddWithValue("oids", oids.ToArray());
+        cmd.Parameters.Add(new NpgsqlParameter("oids", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Oid) { Value = oids.ToArray() });
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             stats[reader.GetFieldValue<uint>(0)] = new PgTableStats(
@@ -262,7 +262,7 @@ public static class DbVacuumEngine
             foreach (var t in tables) failed(t, new MaintenanceFailure(new OpsToolsException(e.ErrorId, e.Kind, "Not started: " + e.Message, e.Target, e), false));
             return;
         }
-        catch (Exception e) when (!MaintenanceSql.IsCancellation(e, cancellationToken) && !MaintenanceSql.IsConnectionLoss(e, null))
+        catch (PostgresException e) when (!MaintenanceSql.IsCancellation(e, cancellationToken) && !MaintenanceSql.IsConnectionLoss(e, null))
         {
             // Statistics are a nicety: without them the vacuum still runs (before numbers stay null).
         }
