@@ -17,6 +17,7 @@
         'Formats/Health.format.ps1xml'
         'Formats/HostResources.format.ps1xml'
         'Formats/Database.Connections.format.ps1xml'
+        'Formats/Database.Vacuum.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Export-OpsReport'
@@ -24,9 +25,12 @@
         'Get-DbConnection'
         'Get-DbHealth'
         'Get-DbSetting'
+        'Get-DbVacuumStatus'
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'
+        'Invoke-DbReindex'
+        'Invoke-DbVacuum'
         'Set-DbSetting'
         'Stop-DbConnection'
     )

@@ -37,6 +37,16 @@ public sealed class ThresholdSet
     public double DbReplicationLagWarningSeconds { get; set; } = 60;
     /// <summary>Replication replay lag in seconds that is critical (no runbook value; five minutes of data at risk on failover).</summary>
     public double DbReplicationLagCriticalSeconds { get; set; } = 300;
+    /// <summary>Hours since a table's last VACUUM or autovacuum above which it is a warning, when it has dead tuples to clean (check_postgres last_vacuum: warn 1 day).</summary>
+    public double VacuumAgeWarningHours { get; set; } = 24;
+    /// <summary>Hours since a table's last VACUUM or autovacuum above which it is critical, when its dead ratio is also at or above DeadRatioWarning (check_postgres last_vacuum: critical 2 days).</summary>
+    public double VacuumAgeCriticalHours { get; set; } = 48;
+    /// <summary>Dead tuples / (live + dead) at or above which a table is a warning (autovacuum_vacuum_scale_factor: 0.2).</summary>
+    public double DeadRatioWarning { get; set; } = 0.2;
+    /// <summary>Dead tuples / (live + dead) at or above which a table is critical (half of the table is dead rows).</summary>
+    public double DeadRatioCritical { get; set; } = 0.5;
+    /// <summary>Dead tuples below which a table has nothing worth vacuuming, whatever its ratio or age (autovacuum_vacuum_threshold: 50).</summary>
+    public double VacuumMinDeadTuples { get; set; } = 50;
     /// <summary>Free disk space below which a mount is a warning.</summary>
     public double DiskFreeWarningPercent { get; set; } = 20;
     /// <summary>Free disk space below which a mount is critical (runbooks: "Disk Space Low (&lt;10%)").</summary>
