@@ -16,10 +16,15 @@
         'Formats/OpsTools.format.ps1xml'
         'Formats/Health.format.ps1xml'
         'Formats/HostResources.format.ps1xml'
+        'Formats/Database.Insight.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Export-OpsReport'
         'Get-AppHealth'
+        'Get-DbIndexAdvice'
+        'Get-DbSize'
+        'Get-DbSlowQuery'
+        'Get-DbTableSize'
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'

@@ -27,6 +27,8 @@ public sealed class ThresholdSet
     public double P95WarningMs { get; set; } = 2000;
     /// <summary>Database connections in use, as a share of max_connections (runbooks: &gt; 75%).</summary>
     public double DbConnectionsWarningPercent { get; set; } = 75;
+    /// <summary>Mean execution time above which a pg_stat_statements entry is a slow query (runbooks: <c>WHERE mean_exec_time &gt; 1000</c>, log_min_duration_statement = 1000).</summary>
+    public double DbSlowQueryWarningMs { get; set; } = 1000;
     /// <summary>Free disk space below which a mount is a warning.</summary>
     public double DiskFreeWarningPercent { get; set; } = 20;
     /// <summary>Free disk space below which a mount is critical (runbooks: "Disk Space Low (&lt;10%)").</summary>
