@@ -90,16 +90,16 @@ public static class PgInsight
     public static OpsToolsException ExtensionMissing(PgTarget target, bool installed, bool? preloaded)
     {
         var db = target.Database;
-        var create = $"CREATE EXTENSION pg_stat_statements; in database \"{db}\" (as a superuser or the database owner)";
-        var preload = "set shared_preload_libraries = 'pg_stat_statements' in postgresql.conf (or ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', keeping any libraries already listed) and restart the server";
-        string how = (installed, preloaded) switch
-        {
-            (true, _) => $"the extension is installed in \"{db}\" but the library is not loaded. To enable it: {preload}.",
-            (false, true) => $"the library is preloaded but the extension is not created in \"{db}\". To enable it: run {create}.",
-            _ => $"the extension is not installed in \"{db}\". To enable it: {preload}, then run {create}.",
-        };
-        return new OpsToolsException("DbExtensionMissing", OpsErrorKind.NotFound,
-            $"Cannot read slow queries on {target.Address}: pg_stat_statements is not available: {how}", target.Name);
+        var state = installed
+            ? $"the extension is installed in database \"{db}\" but its library is not loaded"
+            : $"the extension is not installed in database \"{db}\"";
+        var message =
+            $"Cannot read slow queries on {target.Address}: pg_stat_statements is not available ({state}). To enable it: " +
+            "1) set shared_preload_libraries = 'pg_stat_statements' in postgresql.conf (or ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', keeping any libraries already listed) and restart the server" +
+            (preloaded == true ? " (already done on this server)" : "") +
+            $"; 2) run CREATE EXTENSION pg_stat_statements; in database \"{db}\" as a superuser or the database owner" +
+            (installed ? " (already done)" : "") + ".";
+        return new OpsToolsException("DbExtensionMissing", OpsErrorKind.NotFound, message, target.Name);
     }
 
     /// <summary>The statements of pg_stat_statements, slowest first (as the runbooks' queries sort them).</summary>
