@@ -353,6 +353,9 @@ public sealed class DbInsightTests(PgClusterFixture fixture) : IDisposable
         Assert.Empty(_s.Invoke(setup + "Get-DbIndexAdvice @Pg -Kind MissingIndex -MinRows 50000"));
         Assert.All(_s.Invoke(setup + "Get-DbIndexAdvice @Pg -Schema 'My*'"), o => Assert.Equal("My Schema", P<string>(o, "Schema")));
         Assert.Empty(_s.Invoke(setup + "Get-DbIndexAdvice @Pg -Kind UnusedIndex -MinIndexBytes 1GB"));
+        var piped = _s.Invoke(setup + "Get-DbTableSize @Pg -Table orders | Get-DbIndexAdvice");
+        Assert.NotEmpty(piped);
+        Assert.All(piped, o => Assert.Equal("orders", P<string>(o, "Table")));
         // Straight into a report.
         Assert.NotEmpty(_s.Invoke(setup + "Get-DbIndexAdvice @Pg | Where-Object { $_ -is [OpsTools.CheckResult] }"));
     }
