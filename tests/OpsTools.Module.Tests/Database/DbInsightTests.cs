@@ -149,6 +149,30 @@ public sealed class DbInsightTests(PgClusterFixture fixture) : IDisposable
         Assert.DoesNotContain(_pg.Password, m);
     }
 
+    [Fact]
+    public void Format_views_show_psql_like_tables()
+    {
+        var db = SlowWorkload();
+        _pg.Exec("CREATE INDEX small_id ON small (id)", db);
+        var setup = _pg.PowerShellSetup(db) + "; ";
+        _s.Invoke(setup + "Get-DbSlowQuery @Pg | Out-Default");
+        Assert.Contains("Mean(ms)", _s.Host.Text);
+        Assert.Contains("SELECT opstools_slow()", _s.Host.Text);
+        _s.Host.ClearText();
+        _s.Invoke(setup + "Get-DbSize @Pg | Out-Default");
+        Assert.Contains("Connections", _s.Host.Text);
+        Assert.Contains(db, _s.Host.Text);
+        _s.Host.ClearText();
+        _s.Invoke(setup + "Get-DbTableSize @Pg | Out-Default");
+        Assert.Contains("Rows(est)", _s.Host.Text);
+        Assert.Contains("small", _s.Host.Text);
+        _s.Host.ClearText();
+        _s.Invoke(setup + "Get-DbIndexAdvice @Pg | Out-Default");
+        Assert.Contains("FixStatement", _s.Host.Text);
+        Assert.Contains("public.small", _s.Host.Text);
+        Assert.Contains("UnusedIndex", _s.Host.Text);
+    }
+
     // ---------------------------------------------------------------- Get-DbSize
 
     [Fact]
