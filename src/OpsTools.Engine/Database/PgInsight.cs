@@ -302,6 +302,25 @@ public static class PgInsight
         return list;
     }
 
+    /// <summary>A table size as an informational (Healthy) check result, for reports: Check TableSize, Value TotalBytes.</summary>
+    public static CheckResult ToCheckResult(DbTableSize t, PgTarget target, string? environment) => new()
+    {
+        Check = "TableSize", Area = "Database", Status = CheckStatus.Healthy, Environment = environment,
+        Target = $"{target.Address} {t.Schema}.{t.Table}", Value = t.TotalBytes,
+        Message = string.Create(CultureInfo.InvariantCulture,
+            $"{t.Schema}.{t.Table}: {t.Total} total (table {t.TableSize}, indexes {t.IndexSize}, TOAST {t.ToastSize}){(t.RowEstimate is { } n ? $", about {n:N0} rows" : ", never analyzed")}."),
+    };
+
+    /// <summary>A database size as an informational (Healthy) check result, for reports: Check DatabaseSize, Value SizeBytes.</summary>
+    public static CheckResult ToCheckResult(DbSize d, PgTarget target, string? environment) => new()
+    {
+        Check = "DatabaseSize", Area = "Database", Status = d.SizeBytes is null ? CheckStatus.Unknown : CheckStatus.Healthy, Environment = environment,
+        Target = $"{target.User}@{target.Host}:{target.Port}/{d.Name}", Value = d.SizeBytes,
+        Message = d.SizeBytes is null
+            ? $"{d.Name}: size unknown (no CONNECT privilege for role {target.User})."
+            : $"{d.Name}: {d.Size}, {d.Connections} connection(s), owner {d.Owner}.",
+    };
+
     /// <summary>One index as the advice rules see it.</summary>
     public sealed record IndexInfo(
         string Schema, string Table, string Name, long Oid, bool IsUnique, bool IsPrimary, bool IsValid,

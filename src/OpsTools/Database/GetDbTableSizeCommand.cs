@@ -10,6 +10,7 @@ namespace OpsTools.Commands.Database;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "DbTableSize")]
 [OutputType(typeof(DbTableSize))]
+[OutputType(typeof(CheckResult))]
 public sealed class GetDbTableSizeCommand : DbCmdlet
 {
     /// <summary>Only tables with these names (wildcards allowed).</summary>
@@ -29,6 +30,10 @@ public sealed class GetDbTableSizeCommand : DbCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int Top { get; set; }
 
+    /// <summary>Return informational (Healthy) OpsTools.CheckResult objects for reports instead of the listing.</summary>
+    [Parameter]
+    public SwitchParameter AsCheckResult { get; set; }
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var filter = DbInsightFilters.SchemaTable(Schema, Table);
@@ -41,7 +46,7 @@ public sealed class GetDbTableSizeCommand : DbCmdlet
             {
                 Verbose($"Reading table sizes (pg_total_relation_size, pg_relation_size, pg_indexes_size) on {target.Address}.");
                 foreach (var t in await PgInsight.GetTableSizesAsync(target, IdOf(target), filter, top, cancellationToken))
-                    Output(t);
+                    Output(AsCheckResult ? PgInsight.ToCheckResult(t, target, Environment?.Name) : t);
             }
             catch (OpsToolsException e)
             {

@@ -193,6 +193,8 @@ public sealed class DbInsightTests(PgClusterFixture fixture) : IDisposable
         Assert.DoesNotContain(all, d => (bool)d["IsTemplate"]!);
         Assert.Equal(all.OrderByDescending(d => d.NL("SizeBytes") ?? -1).Select(d => d.S("Name")), all.Select(d => d.S("Name")));
         Assert.Contains(_s.Invoke(setup + "Get-DbSize @Pg -IncludeTemplate"), o => P<string>(o, "Name") == "template1");
+        var sizeCheck = Rows(setup + $"Get-DbSize @Pg -Name '{db}' -AsCheckResult").Single();
+        Assert.Equal(("OpsTools.CheckResult", "DatabaseSize", "Healthy", expected), (sizeCheck.TypeName, sizeCheck.S("Check"), sizeCheck.S("Status"), sizeCheck.L("Value")));
 
         // Connected to 'postgres', the listed database's objects lead Get-DbTableSize to that database.
         var tables = _s.Invoke(setup + $"$Pg.Database = 'postgres'; Get-DbSize @Pg -Name '{db}' | Get-DbTableSize");
@@ -256,6 +258,13 @@ public sealed class DbInsightTests(PgClusterFixture fixture) : IDisposable
         Assert.Equal(new object[] { "tiny" }, _s.Invoke(setup + "Get-DbTableSize @Pg -Table 'ti*'").Select(o => P<string>(o, "Table")));
         Assert.Equal(new object[] { "we\"ird tab le" }, _s.Invoke(setup + "Get-DbTableSize @Pg -Schema 'My Schema'").Select(o => P<string>(o, "Table")));
         Assert.Equal(2, _s.Invoke(setup + "Get-DbTableSize @Pg -Schema public -Top 2").Count);
+
+        // For reports: informational check results.
+        var check = Rows(setup + "Get-DbTableSize @Pg -Top 1 -AsCheckResult").Single();
+        Assert.Equal(("OpsTools.CheckResult", "TableSize", "Database", "Healthy"), (check.TypeName, check.S("Check"), check.S("Area"), check.S("Status")));
+        Assert.Equal(big.L("TotalBytes"), check.L("Value"));
+        Assert.StartsWith("public.big: 1", check.S("Message"));
+        Assert.EndsWith("/" + db + " public.big", check.S("Target"));
     }
 
     [Fact]
