@@ -259,6 +259,11 @@ public sealed class DbInsightTests(PgClusterFixture fixture) : IDisposable
         Assert.Equal(new object[] { "we\"ird tab le" }, _s.Invoke(setup + "Get-DbTableSize @Pg -Schema 'My Schema'").Select(o => P<string>(o, "Table")));
         Assert.Equal(2, _s.Invoke(setup + "Get-DbTableSize @Pg -Schema public -Top 2").Count);
 
+        // Names are matched in the command, never pasted into SQL.
+        Assert.Empty(_s.Invoke(setup + "Get-DbTableSize @Pg -Table \"x'; DROP TABLE big; --\" -Schema 'public\"; DROP TABLE big; --'"));
+        Assert.Empty(_s.Invoke(setup + "Get-DbIndexAdvice @Pg -Table \"x'; DROP TABLE big; --\""));
+        Assert.Equal(1L, _pg.Scalar<long>("SELECT count(*) FROM pg_class WHERE relname = 'big'", db));
+
         // For reports: informational check results.
         var check = Rows(setup + "Get-DbTableSize @Pg -Top 1 -AsCheckResult").Single();
         Assert.Equal(("OpsTools.CheckResult", "TableSize", "Database", "Healthy"), (check.TypeName, check.S("Check"), check.S("Area"), check.S("Status")));
@@ -305,6 +310,37 @@ public sealed class DbInsightTests(PgClusterFixture fixture) : IDisposable
             System.Environment.SetEnvironmentVariable(variable, null);
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Weekly_checklist_steps_give_check_results_and_a_missing_extension_stops_only_its_step()
+    {
+        var db = SlowWorkload();
+        _pg.Exec("CREATE INDEX small_id ON small (id)", db);
+        var bare = NewDatabase(); // no pg_stat_statements there
+        // The lines proposed for Invoke-WeeklyMaintenance, with the same $run wrapper as Invoke-DailyCheck.
+        var script = _pg.PowerShellSetup(db) + """
+            ; $results = [System.Collections.Generic.List[object]]::new()
+            $run = {
+                param([string] $Check, [scriptblock] $Body)
+                try { foreach ($r in & $Body) { if ($r -is [OpsTools.CheckResult]) { $results.Add($r) } } }
+                catch { $results.Add([OpsTools.CheckResult]@{ Check = $Check; Area = 'Database'; Status = 'Unknown'; Message = "The check could not run: $($_.Exception.Message)" }) }
+            }
+            & $run 'SlowQuery' { Get-DbSlowQuery @Pg -Top 10 -ErrorAction Stop }
+            & $run 'TableSize' { Get-DbTableSize @Pg -Top 10 -AsCheckResult -ErrorAction Stop }
+            & $run 'IndexAdvice' { Get-DbIndexAdvice @Pg -ErrorAction Stop }
+            $Pg.Database = '
+            """ + bare + """
+            '
+            & $run 'SlowQuery' { Get-DbSlowQuery @Pg -Top 10 -ErrorAction Stop }
+            $results
+            """;
+        var rows = Rows(script);
+        Assert.Contains(rows, r => r.S("Check") == "SlowQuery" && r.S("Status") == "Healthy" && r.S("Query").Contains("opstools_slow"));
+        Assert.Contains(rows, r => r.S("Check") == "TableSize" && r.S("Message").StartsWith("public.small:"));
+        Assert.Contains(rows, r => r.S("Check") == "IndexAdvice" && r.S("Status") == "Warning" && r.S("Index") == "small_id");
+        var unknown = Assert.Single(rows, r => r.S("Status") == "Unknown");
+        Assert.Contains("CREATE EXTENSION pg_stat_statements", unknown.S("Message"));
     }
 
     // ---------------------------------------------------------------- Get-DbIndexAdvice
