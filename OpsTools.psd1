@@ -18,13 +18,18 @@
         'Formats/HostResources.format.ps1xml'
         'Formats/Database.Connections.format.ps1xml'
         'Formats/Database.Vacuum.format.ps1xml'
+        'Formats/Database.Insight.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Export-OpsReport'
         'Get-AppHealth'
         'Get-DbConnection'
         'Get-DbHealth'
+        'Get-DbIndexAdvice'
         'Get-DbSetting'
+        'Get-DbSize'
+        'Get-DbSlowQuery'
+        'Get-DbTableSize'
         'Get-DbVacuumStatus'
         'Get-DiskUsage'
         'Get-MemoryUsage'

@@ -47,6 +47,8 @@ public sealed class ThresholdSet
     public double DeadRatioCritical { get; set; } = 0.5;
     /// <summary>Dead tuples below which a table has nothing worth vacuuming, whatever its ratio or age (autovacuum_vacuum_threshold: 50).</summary>
     public double VacuumMinDeadTuples { get; set; } = 50;
+    /// <summary>Mean execution time above which a pg_stat_statements entry is a slow query (runbooks: <c>WHERE mean_exec_time &gt; 1000</c>, log_min_duration_statement = 1000).</summary>
+    public double DbSlowQueryWarningMs { get; set; } = 1000;
     /// <summary>Free disk space below which a mount is a warning.</summary>
     public double DiskFreeWarningPercent { get; set; } = 20;
     /// <summary>Free disk space below which a mount is critical (runbooks: "Disk Space Low (&lt;10%)").</summary>
