@@ -41,6 +41,7 @@
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'
+        'Invoke-WeeklyMaintenance'
     )
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -124,7 +124,9 @@ public sealed class PgCluster : IDisposable
         using var c = Open(database);
         using var cmd = new NpgsqlCommand(sql, c);
         var v = cmd.ExecuteScalar();
-        return v is null or DBNull ? default : (T)Convert.ChangeType(v, typeof(T));
+        if (v is null or DBNull) return default;
+        var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
+        return (T)Convert.ChangeType(v, type);
     }
 
     /// <summary>A new empty database for one test; dropped (with its sessions) by <see cref="DropDatabase"/>.</summary>

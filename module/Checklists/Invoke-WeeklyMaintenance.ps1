@@ -1,0 +1,167 @@
+function Invoke-WeeklyMaintenance {
+    <#
+    .SYNOPSIS
+    Runs the runbooks' weekly database maintenance for one environment and returns the results.
+
+    .DESCRIPTION
+    For every database of the environment's Databases section (or those picked with -Instance),
+    in this order:
+
+    1. VacuumStatus: Get-DbVacuumStatus (dead tuples, dead ratio, last vacuum/analyze per table).
+    2. Vacuum: VACUUM (ANALYZE) of exactly the tables whose vacuum status is not Healthy, -Parallel
+       tables at a time (Invoke-DbVacuum). Each table becomes a 'Vacuum' result: Healthy when it
+       completed, Critical with the reason when it did not. -WhatIf shows what would be vacuumed.
+    3. SlowQueries: the -Top slowest statements by mean time from pg_stat_statements
+       (Get-DbSlowQuery; Warning above the DbSlowQueryWarningMs threshold, 1 s by default).
+    4. TableSizes: the -Top largest tables (Get-DbTableSize -AsCheckResult), for the record.
+    5. IndexAdvice: unused, duplicate and missing indexes (Get-DbIndexAdvice), each with the
+       statement that would fix it; nothing is applied.
+
+    A step that cannot run (database unreachable, pg_stat_statements not installed) becomes one
+    Unknown result that says why; the other steps and databases still run. Results flow into
+    Export-OpsReport like the daily check's; with -FailOn the command ends with a terminating error
+    (WeeklyMaintenanceFailed) after all results are written.
+
+    .PARAMETER Environment
+    A *.ops.psd1 file or an object from Get-OpsEnvironment; its Databases entries are maintained.
+
+    .PARAMETER Instance
+    Only these entries of the Databases section (wildcards allowed).
+
+    .PARAMETER Skip
+    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice.
+
+    .PARAMETER Parallel
+    Tables vacuumed at once (default 2).
+
+    .PARAMETER Top
+    How many slow queries and largest tables to report (default 10).
+
+    .PARAMETER FailOn
+    None (default), Warning (fail on Warning, Unknown or Critical) or Critical.
+
+    .OUTPUTS
+    OpsTools.CheckResult: OpsTools.Database.DbVacuumStatusResult, OpsTools.Database.DbSlowQuery,
+    OpsTools.Database.DbIndexAdvice, and OpsTools.CheckResult for the Vacuum and TableSize steps.
+
+    .EXAMPLE
+    Invoke-WeeklyMaintenance -Environment ./prod.ops.psd1 -WhatIf
+
+    .EXAMPLE
+    Invoke-WeeklyMaintenance -Environment ./prod.ops.psd1 -FailOn Critical | Export-OpsReport -Format Html -Path ./weekly.html
+    #>
+    [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
+    [OutputType([OpsTools.CheckResult])]
+    param(
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline)]
+        [OpsTools.Commands.Configuration.EnvironmentTransformation()]
+        [ArgumentCompleter([OpsTools.Commands.Configuration.EnvironmentFileCompleter])]
+        [OpsTools.Configuration.OpsEnvironment] $Environment,
+
+        [ArgumentCompleter([OpsTools.Commands.Database.DatabaseInstanceCompleter])]
+        [SupportsWildcards()]
+        [string[]] $Instance,
+
+        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice')]
+        [string[]] $Skip = @(),
+
+        [ValidateRange(1, 64)]
+        [int] $Parallel = 2,
+
+        [ValidateRange(1, 1000)]
+        [int] $Top = 10,
+
+        [ValidateSet('None', 'Warning', 'Critical')]
+        [string] $FailOn = 'None'
+    )
+
+    process {
+        $envName = $Environment.Name
+        $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
+        $databases = @($Environment.Databases)
+        if ($Instance) {
+            $databases = @($databases | Where-Object { $n = $_.Name; @($Instance | Where-Object { $n -like $_ }).Count -gt 0 })
+        }
+        if ($databases.Count -eq 0) {
+            $exception = [OpsTools.OpsToolsException]::new('DbNoDatabases', [OpsTools.OpsErrorKind]::NotFound,
+                "The environment '$envName' names no databases$(if ($Instance) { " matching -Instance $($Instance -join ', ')" }) (add a Databases section, see about_OpsTools_Environments).", $envName, $null)
+            $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'DbNoDatabases', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $envName))
+        }
+
+        foreach ($db in $databases) {
+            $on = @{ Environment = $Environment; Instance = $db.Name }
+            $target = "$($db.Name)"
+
+            $status = @()
+            if ('VacuumStatus' -notin $Skip -or 'Vacuum' -notin $Skip) {
+                # Skipped from the report, the status still picks the tables to vacuum.
+                $statusCollector = $results
+                if ('VacuumStatus' -in $Skip) { $statusCollector = [System.Collections.Generic.List[OpsTools.CheckResult]]::new() }
+                $status = @(Invoke-OpsCheckStep -StepCheck 'DbVacuum' -StepArea 'Database' -EnvironmentName $envName -Collector $statusCollector -Step {
+                        Get-DbVacuumStatus @on -ErrorAction Stop
+                    })
+                if ('VacuumStatus' -notin $Skip) { $status }
+            }
+
+            if ('Vacuum' -notin $Skip) {
+                # Only tables that need it; a database that could not be reached has no Table.
+                $needed = @($status | Where-Object { $_.Table -and $_.Status -ne [OpsTools.CheckStatus]::Healthy })
+                if ($needed.Count -gt 0 -and $PSCmdlet.ShouldProcess("$target ($($needed.Count) tables)", 'VACUUM (ANALYZE)')) {
+                    Invoke-OpsCheckStep -StepCheck 'Vacuum' -StepArea 'Database' -EnvironmentName $envName -Collector $results -Step {
+                        $vacuumErrors = $null
+                        $done = @($needed | Invoke-DbVacuum -Analyze -Parallel $Parallel -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable vacuumErrors)
+                        foreach ($v in $done) {
+                            [OpsTools.CheckResult]@{
+                                Check    = 'Vacuum'
+                                Area     = 'Database'
+                                Target   = "$($v.Instance)/$($v.Schema).$($v.Table)"
+                                Status   = if ($v.Succeeded) { [OpsTools.CheckStatus]::Healthy } else { [OpsTools.CheckStatus]::Critical }
+                                Message  = $v.Message
+                                Value    = $v.DeadTuplesAfter
+                                Duration = $v.Duration
+                            }
+                        }
+                        foreach ($e in @($vacuumErrors)) {
+                            [OpsTools.CheckResult]@{
+                                Check   = 'Vacuum'
+                                Area    = 'Database'
+                                Target  = "$target/$($e.TargetObject)"
+                                Status  = [OpsTools.CheckStatus]::Critical
+                                Message = $e.Exception.Message
+                            }
+                        }
+                    }
+                }
+            }
+
+            if ('SlowQueries' -notin $Skip) {
+                Invoke-OpsCheckStep -StepCheck 'SlowQuery' -StepArea 'Database' -EnvironmentName $envName -Collector $results -Step {
+                    Get-DbSlowQuery @on -Top $Top -ErrorAction Stop
+                }
+            }
+            if ('TableSizes' -notin $Skip) {
+                Invoke-OpsCheckStep -StepCheck 'TableSize' -StepArea 'Database' -EnvironmentName $envName -Collector $results -Step {
+                    Get-DbTableSize @on -Top $Top -AsCheckResult -ErrorAction Stop
+                }
+            }
+            if ('IndexAdvice' -notin $Skip) {
+                Invoke-OpsCheckStep -StepCheck 'IndexAdvice' -StepArea 'Database' -EnvironmentName $envName -Collector $results -Step {
+                    $advice = @(Get-DbIndexAdvice @on -ErrorAction Stop)
+                    if ($advice.Count -gt 0) { $advice }
+                    else {
+                        [OpsTools.CheckResult]@{
+                            Check   = 'IndexAdvice'
+                            Area    = 'Database'
+                            Target  = $target
+                            Status  = [OpsTools.CheckStatus]::Healthy
+                            Message = 'No unused, duplicate or missing indexes found.'
+                        }
+                    }
+                }
+            }
+        }
+
+        $failure = New-OpsChecklistFailure -Checklist 'Weekly maintenance' -ErrorId 'WeeklyMaintenanceFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
+        if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }
+    }
+}

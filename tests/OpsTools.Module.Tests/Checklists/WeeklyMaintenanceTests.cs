@@ -1,0 +1,98 @@
+using System.Management.Automation;
+using OpsTools.TestKit;
+
+namespace OpsTools.Module.Tests.Checklists;
+
+/// <summary>Invoke-WeeklyMaintenance against the real test cluster.</summary>
+[Collection("PostgreSQL")]
+public sealed class WeeklyMaintenanceTests(PgClusterFixture fixture) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("opstools-weekly-").FullName;
+
+    private static string Str(PSObject o, string p) => o.Properties[p]?.Value?.ToString() ?? "";
+
+    private string Prepare(out string db)
+    {
+        var pg = fixture.Cluster;
+        db = pg.CreateDatabase("weekly");
+        pg.Exec("""
+            CREATE EXTENSION pg_stat_statements;
+            CREATE TABLE orders (id int PRIMARY KEY, customer int, note text);
+            INSERT INTO orders SELECT g, g % 100, repeat('x', 50) FROM generate_series(1, 20000) g;
+            CREATE INDEX orders_note_unused ON orders (note);
+            CREATE TABLE small (id int);
+            ANALYZE;
+            DELETE FROM orders WHERE id % 2 = 0;
+            """, db);
+        var path = Path.Combine(_dir, "weekly.ops.psd1");
+        File.WriteAllText(path, $$"""
+            @{
+                Name      = 'weekly'
+                Databases = @(
+                    @{ Name = 'app'; Server = '{{pg.Host}}'; Port = {{pg.Port}}; Database = '{{db}}'; User = '{{pg.User}}'; PasswordVariable = 'OPSTOOLS_TEST_WEEKLY_PW' }
+                    @{ Name = 'gone'; Server = '127.0.0.1'; Port = {{HealthServer.FreePort()}}; Database = 'x'; User = 'x'; PasswordVariable = 'OPSTOOLS_TEST_WEEKLY_PW' }
+                )
+            }
+            """);
+        return path;
+    }
+
+    private string Wrap(string script) =>
+        $"$env:OPSTOOLS_TEST_WEEKLY_PW = '{fixture.Cluster.Password}'; try {{ {script} }} finally {{ $env:OPSTOOLS_TEST_WEEKLY_PW = $null }}";
+
+    [Fact]
+    public void Vacuums_exactly_the_bloated_table_and_reports_every_step_for_each_database()
+    {
+        var pg = fixture.Cluster;
+        var path = Prepare(out var db);
+        try
+        {
+            using var s = new ModuleSession();
+            var r = s.Run(Wrap($"Invoke-WeeklyMaintenance -Environment '{path}'"));
+            Assert.Null(r.Terminating);
+            var app = r.Output.Where(o => Str(o, "Environment") == "weekly" && !Str(o, "Target").StartsWith("gone")).ToList();
+
+            var bloated = Assert.Single(r.Output, o => Str(o, "Check") == "DbVacuum" && Str(o, "Table") == "orders");
+            Assert.NotEqual("Healthy", Str(bloated, "Status"));
+            var vacuumed = Assert.Single(r.Output, o => Str(o, "Check") == "Vacuum");
+            Assert.Equal("Healthy", Str(vacuumed, "Status"));
+            Assert.EndsWith("public.orders", Str(vacuumed, "Target"));
+            Assert.NotNull(pg.Scalar<DateTime?>("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'orders'", db));
+            Assert.Null(pg.Scalar<DateTime?>("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'small'", db));
+
+            Assert.Contains(r.Output, o => Str(o, "Check") == "SlowQuery");
+            Assert.Contains(r.Output, o => Str(o, "Check") == "TableSize" && Str(o, "Target").Contains("orders"));
+            Assert.Contains(r.Output, o => Str(o, "Check") == "IndexAdvice" && Str(o, "Index") == "orders_note_unused");
+
+            // The unreachable database: each step it could not run is one result that says why; nothing hides the others.
+            var gone = r.Output.Where(o => Str(o, "Instance") == "gone" || Str(o, "Target") == "weekly").ToList();
+            Assert.NotEmpty(gone);
+            Assert.All(gone, o => Assert.Contains(Str(o, "Status"), new[] { "Critical", "Unknown" }));
+            Assert.Contains(gone, o => Str(o, "Message").Contains("refused"));
+        }
+        finally { pg.DropDatabase(db); }
+    }
+
+    [Fact]
+    public void WhatIf_vacuums_nothing_and_FailOn_Critical_fails_on_the_unreachable_database()
+    {
+        var pg = fixture.Cluster;
+        var path = Prepare(out var db);
+        try
+        {
+            using var s = new ModuleSession();
+            var r = s.Run(Wrap($"Invoke-WeeklyMaintenance -Environment '{path}' -WhatIf -FailOn Critical"));
+            Assert.DoesNotContain(r.Output, o => Str(o, "Check") == "Vacuum");
+            Assert.Null(pg.Scalar<DateTime?>("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'orders'", db));
+            Assert.Contains("What if: Performing the operation \"VACUUM (ANALYZE)\" on target \"app (1 tables)\"", s.Host.Text);
+            var error = r.Terminating is IContainsErrorRecord t ? t.ErrorRecord : Assert.Single(r.Errors);
+            Assert.Equal("WeeklyMaintenanceFailed", error.FullyQualifiedErrorId.Split(',')[0]);
+
+            var only = s.Run(Wrap($"Invoke-WeeklyMaintenance -Environment '{path}' -Instance app -Skip Vacuum, SlowQueries, TableSizes -WhatIf"));
+            Assert.All(only.Output, o => Assert.Contains(Str(o, "Check"), new[] { "DbVacuum", "IndexAdvice" }));
+        }
+        finally { pg.DropDatabase(db); }
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
