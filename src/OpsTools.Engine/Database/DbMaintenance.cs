@@ -4,21 +4,9 @@ using Npgsql;
 
 namespace OpsTools.Engine.Database;
 
-/// <summary>Identifier quoting and small SQL pieces shared by the vacuum and reindex commands.</summary>
+/// <summary>Small SQL pieces shared by the vacuum and reindex commands (identifiers: <see cref="PgSql"/>).</summary>
 public static class MaintenanceSql
 {
-    /// <summary>Quotes one identifier as PostgreSQL's quote_ident does for any name: "name", with " doubled.</summary>
-    public static string QuoteIdent(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        if (name.Length == 0) throw new ArgumentException("An identifier cannot be empty.", nameof(name));
-        if (name.Contains('\0')) throw new ArgumentException("An identifier cannot contain a NUL character.", nameof(name));
-        return "\"" + name.Replace("\"", "\"\"") + "\"";
-    }
-
-    /// <summary>"schema"."name".</summary>
-    public static string Qualified(string schema, string name) => QuoteIdent(schema) + "." + QuoteIdent(name);
-
     /// <summary>
     /// Relations another session holds (or waits for) an ACCESS EXCLUSIVE lock on, in the current database.
     /// pg_relation_size and friends take ACCESS SHARE, so the size queries skip those relations

@@ -31,7 +31,7 @@ public sealed class ReindexItem
 
     /// <summary>The statement, names quoted.</summary>
     public string Statement(bool concurrently) =>
-        Operation(concurrently) + " " + (Index is not null ? MaintenanceSql.Qualified(Index.Schema, Index.Name) : MaintenanceSql.Qualified(Table!.Schema, Table.Name));
+        Operation(concurrently) + " " + (Index is not null ? PgSql.Qualified(Index.Schema, Index.Name) : PgSql.Qualified(Table!.Schema, Table.Name));
 }
 
 /// <summary>The SQL of Invoke-DbReindex.</summary>

@@ -92,8 +92,8 @@ public sealed class DbSettingsSession : IAsyncDisposable
     /// <summary>The ALTER SYSTEM statement (the name must come from pg_settings).</summary>
     public static string AlterSystemSql(string name, IReadOnlyList<string>? values) =>
         values is null
-            ? $"ALTER SYSTEM RESET {QuoteIdent(name)}"
-            : $"ALTER SYSTEM SET {QuoteIdent(name)} TO {string.Join(", ", values.Select(QuoteLiteral))}";
+            ? $"ALTER SYSTEM RESET {PgSql.QuoteIdent(name)}"
+            : $"ALTER SYSTEM SET {PgSql.QuoteIdent(name)} TO {string.Join(", ", values.Select(QuoteLiteral))}";
 
     /// <summary>ALTER SYSTEM SET name TO values, or ALTER SYSTEM RESET name when <paramref name="values"/> is null.</summary>
     public async Task AlterSystemAsync(string name, IReadOnlyList<string>? values, CancellationToken cancellationToken)
@@ -146,9 +146,6 @@ public sealed class DbSettingsSession : IAsyncDisposable
             throw PgErrors.Statement(Target, "pg_reload_conf()", e);
         }
     }
-
-    /// <summary>"identifier" with embedded quotes doubled.</summary>
-    public static string QuoteIdent(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
 
     /// <summary>E'literal' with backslashes and quotes escaped (safe whatever standard_conforming_strings is).</summary>
     public static string QuoteLiteral(string value)

@@ -37,7 +37,7 @@ public sealed class IndexAdviceOptions
 /// Read-only insight into a PostgreSQL database: slow statements (pg_stat_statements), database and
 /// table sizes, and index advice. Nothing here changes the database except
 /// <see cref="ResetSlowQueriesAsync"/>. Every statement is parameterized; identifiers that must be
-/// spliced into SQL are quoted with <see cref="PgInsightSql.QuoteIdent"/>.
+/// spliced into SQL are quoted with <see cref="PgSql.QuoteIdent"/>.
 /// </summary>
 public static class PgInsight
 {
@@ -190,7 +190,7 @@ public static class PgInsight
             SELECT s.queryid, coalesce(r.rolname::text, s.userid::text), coalesce(d.datname::text, s.dbid::text),
                    s.calls, s.{Col("total")}, s.{Col("mean")}, s.{Col("min")}, s.{Col("max")}, s.{Col("stddev")},
                    s.rows, s.query, s.shared_blks_hit, s.shared_blks_read
-            FROM {PgInsightSql.QuoteIdent(schema)}.pg_stat_statements s
+            FROM {PgSql.QuoteIdent(schema)}.pg_stat_statements s
             LEFT JOIN pg_roles r ON r.oid = s.userid
             LEFT JOIN pg_database d ON d.oid = s.dbid
             WHERE (@all OR s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))
@@ -206,7 +206,7 @@ public static class PgInsight
     {
         await using var c = await target.OpenAsync(ct).ConfigureAwait(false);
         var view = await FindStatementsViewAsync(target, c, ct).ConfigureAwait(false);
-        var fn = PgInsightSql.QuoteIdent(view.Schema) + ".pg_stat_statements_reset";
+        var fn = PgSql.QuoteIdent(view.Schema) + ".pg_stat_statements_reset";
         var sql = allDatabases
             ? $"{SlowQueryMarker} SELECT {fn}()"
             : $"{SlowQueryMarker} SELECT {fn}(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)";
@@ -516,7 +516,7 @@ public static class IndexRules
         a.DuplicateOf = keep.Name;
         a.Threshold = "same table, columns, operator classes, collations, expressions and predicate";
         a.FixStatement = dup.Constraint is not null
-            ? $"ALTER TABLE {PgInsightSql.Qualified(dup.Schema, dup.Table)} DROP CONSTRAINT {PgInsightSql.QuoteIdent(dup.Constraint)};"
+            ? $"ALTER TABLE {PgSql.Qualified(dup.Schema, dup.Table)} DROP CONSTRAINT {PgSql.QuoteIdent(dup.Constraint)};"
             : PgInsightSql.DropIndex(dup.Schema, dup.Name);
         a.Reason = string.Create(CultureInfo.InvariantCulture,
             $"Index {dup.Name} on {dup.Schema}.{dup.Table} duplicates {keep.Name} (same columns, operator classes, collations, expressions and predicate); keep {keep.Name} ({why}) and drop {dup.Name} to save {SizeText.Format(dup.Bytes)} and the cost of maintaining it ({dup.Scans} scans {Since(reset)}){(dup.Constraint is not null ? $"; it backs constraint {dup.Constraint}, so the fix drops the constraint (foreign keys that reference it must be dropped first)" : "")}.");
@@ -528,7 +528,7 @@ public static class IndexRules
     public static DbIndexAdvice Missing(string schema, string table, long seqScans, long seqTupRead, long idxScans, long liveTuples,
         string[] candidates, IndexAdviceOptions options, DateTime? reset)
     {
-        var columns = candidates.Length > 0 ? PgInsightSql.QuoteIdent(candidates[0]) : "<columns its frequent queries filter by>";
+        var columns = candidates.Length > 0 ? PgSql.QuoteIdent(candidates[0]) : "<columns its frequent queries filter by>";
         var avg = seqScans == 0 ? 0 : seqTupRead / seqScans;
         var a = new DbIndexAdvice
         {
@@ -536,7 +536,7 @@ public static class IndexRules
             Schema = schema, Table = table, Scans = idxScans, SeqScans = seqScans, SeqTupRead = seqTupRead, LiveTuples = liveTuples,
             CandidateColumns = candidates, StatsResetTime = reset, Value = seqScans,
             Threshold = string.Create(CultureInfo.InvariantCulture, $"n_live_tup >= {options.MinRows}; seq_scan >= {options.MinSeqScans}; seq_scan > idx_scan"),
-            FixStatement = $"-- consider: CREATE INDEX CONCURRENTLY ON {PgInsightSql.Qualified(schema, table)} ({columns});",
+            FixStatement = $"-- consider: CREATE INDEX CONCURRENTLY ON {PgSql.Qualified(schema, table)} ({columns});",
         };
         var hint = candidates.Length > 0
             ? $"columns with many distinct, unordered values and no index (the runbooks' pg_stats query): {string.Join(", ", candidates)}; confirm with EXPLAIN on the slow queries (Get-DbSlowQuery)"
@@ -551,17 +551,6 @@ public static class IndexRules
 /// <summary>SQL text building for identifiers (values always go in parameters).</summary>
 public static class PgInsightSql
 {
-    /// <summary>A PostgreSQL identifier in double quotes, embedded quotes doubled: a"b c → "a""b c".</summary>
-    public static string QuoteIdent(string name)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        if (name.Contains('\0')) throw new ArgumentException("An identifier cannot contain a NUL character.", nameof(name));
-        return "\"" + name.Replace("\"", "\"\"") + "\"";
-    }
-
-    /// <summary>"schema"."name".</summary>
-    public static string Qualified(string schema, string name) => QuoteIdent(schema) + "." + QuoteIdent(name);
-
     /// <summary>DROP INDEX CONCURRENTLY "schema"."index"; (CONCURRENTLY: no lock that blocks reads or writes; not inside a transaction block).</summary>
-    public static string DropIndex(string schema, string index) => $"DROP INDEX CONCURRENTLY {Qualified(schema, index)};";
+    public static string DropIndex(string schema, string index) => $"DROP INDEX CONCURRENTLY {PgSql.Qualified(schema, index)};";
 }

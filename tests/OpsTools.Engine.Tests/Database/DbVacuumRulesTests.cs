@@ -83,13 +83,13 @@ public class DbVacuumRulesTests
     [InlineData("x; DROP TABLE y", "\"x; DROP TABLE y\"")]
     [InlineData("Mixed", "\"Mixed\"")]
     public void Identifiers_are_always_quoted(string name, string expected) =>
-        Assert.Equal(expected, MaintenanceSql.QuoteIdent(name));
+        Assert.Equal(expected, PgSql.QuoteIdent(name));
 
     [Fact]
     public void Empty_or_nul_identifiers_are_refused()
     {
-        Assert.Throws<ArgumentException>(() => MaintenanceSql.QuoteIdent(""));
-        Assert.Throws<ArgumentException>(() => MaintenanceSql.QuoteIdent("a\0b"));
+        Assert.Throws<ArgumentException>(() => PgSql.QuoteIdent(""));
+        Assert.Throws<ArgumentException>(() => PgSql.QuoteIdent("a\0b"));
     }
 
     [Theory]

@@ -16,11 +16,11 @@ public class PgInsightTests
     [InlineData("Robert'); DROP TABLE x;--", "\"Robert'); DROP TABLE x;--\"")]
     [InlineData("\"", "\"\"\"\"")]
     public void Identifiers_are_double_quoted_with_embedded_quotes_doubled(string name, string quoted) =>
-        Assert.Equal(quoted, PgInsightSql.QuoteIdent(name));
+        Assert.Equal(quoted, PgSql.QuoteIdent(name));
 
     [Fact]
     public void A_NUL_character_cannot_be_quoted() =>
-        Assert.Throws<ArgumentException>(() => PgInsightSql.QuoteIdent("a\0b"));
+        Assert.Throws<ArgumentException>(() => PgSql.QuoteIdent("a\0b"));
 
     [Fact]
     public void Drop_statements_are_schema_qualified_and_concurrent() =>
