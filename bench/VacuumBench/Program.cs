@@ -53,11 +53,14 @@ session.Invoke(pg.PowerShellSetup(db));
 var script = $"$r = Invoke-DbVacuum @Pg -All -Parallel {jobs}; @($r | Where-Object Succeeded).Count";
 var expectedTables = pg.Scalar<long>("SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'm') AND relpersistence <> 't'", db);
 
+var clientCpuMs = new List<double>();
 double RunOpsTools()
 {
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var t = Stopwatch.StartNew();
     var r = session.Run(script);
     t.Stop();
+    clientCpuMs.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds);
     if (r.Terminating is not null || r.Errors.Count > 0)
         throw new InvalidOperationException("Invoke-DbVacuum failed: " + (r.Terminating?.Message ?? r.Errors[0].ToString()));
     var done = Convert.ToInt64(r.Output[0].BaseObject, CultureInfo.InvariantCulture);
@@ -106,4 +109,5 @@ var mo = Median(ops); var mv = Median(vdb);
 Console.WriteLine($"| **median** | | **{mo:0} ms** | **{mv:0} ms** |");
 Console.WriteLine();
 Console.WriteLine($"OpsTools / vacuumdb = {mo / mv:0.00} (goal <= 1.10)");
+Console.WriteLine($"OpsTools client CPU per run (this process, while the server vacuums on the same 2 cores): median {Median(clientCpuMs):0} ms");
 pg.DropDatabase(db);
