@@ -53,7 +53,9 @@ public sealed class PgCluster : IDisposable
         var bin = FindBin() ?? throw new InvalidOperationException(
             "PostgreSQL server binaries not found (set PG_BIN, or install Debian's 'postgresql' package: .ci/run does).");
         var asPostgres = Environment.UserName == "root" || IsRoot();
-        var dir = Path.Combine(Path.GetTempPath(), "opstools-pg-" + Guid.NewGuid().ToString("N")[..8]);
+        // As root the server runs as 'postgres', which must reach the folder: /tmp, whatever TMPDIR says.
+        var tempRoot = asPostgres && Directory.Exists("/tmp") ? "/tmp" : Path.GetTempPath();
+        var dir = Path.Combine(tempRoot, "opstools-pg-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         var password = "pw-" + Guid.NewGuid().ToString("N")[..16];
         File.WriteAllText(Path.Combine(dir, "pwfile"), password + "\n");

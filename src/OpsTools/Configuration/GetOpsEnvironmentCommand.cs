@@ -16,11 +16,22 @@ public sealed class GetOpsEnvironmentCommand : OpsCmdlet
     [ArgumentCompleter(typeof(EnvironmentFileCompleter))]
     public string[] Path { get; set; } = Array.Empty<string>();
 
-    protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
+    protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         foreach (var p in Path)
         {
-            var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(p);
+            string full;
+            try
+            {
+                // Session state belongs to the pipeline thread.
+                full = await InvokeOnPipelineAsync(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p));
+            }
+            catch (SessionStateException e)
+            {
+                Error(new ErrorRecord(new OpsToolsException("EnvironmentFileNotFound", OpsErrorKind.NotFound,
+                    $"Environment file '{p}' cannot be found: {e.Message}", p, e), "EnvironmentFileNotFound", ErrorCategory.ObjectNotFound, p));
+                continue;
+            }
             try
             {
                 Output(EnvironmentFile.Load(full));
@@ -30,6 +41,5 @@ public sealed class GetOpsEnvironmentCommand : OpsCmdlet
                 Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.InvalidData, full));
             }
         }
-        return Task.CompletedTask;
     }
 }

@@ -96,7 +96,8 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
         Post(() =>
         {
             try { done.TrySetResult(func()); }
-            catch (Exception e) { done.TrySetException(e); throw; }
+            catch (PipelineStoppedException e) { done.TrySetException(e); throw; } // the pipeline is going away: let it
+            catch (Exception e) { done.TrySetException(e); } // the async caller decides (catch it, or let it end the command)
         });
         return done.Task;
     }

@@ -80,6 +80,17 @@ public sealed class EnvironmentTests : IDisposable
     }
 
     [Fact]
+    public void A_path_on_a_drive_that_does_not_exist_is_an_error_and_the_other_paths_still_read()
+    {
+        var good = Write("fine.ops.psd1", "@{ Name = 'fine' }");
+        var r = _s.Run($"Get-OpsEnvironment -Path 'nodrive:/x.ops.psd1', '{good}'");
+        var error = Assert.Single(r.Errors);
+        Assert.Equal("EnvironmentFileNotFound", error.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("nodrive:/x.ops.psd1", error.Exception.Message);
+        Assert.Equal("fine", Assert.Single(r.Output).Properties["Name"].Value);
+    }
+
+    [Fact]
     public void Missing_file_is_an_error_that_names_it()
     {
         var r = _s.Run($"Get-OpsEnvironment '{Path.Combine(_dir, "nope.ops.psd1")}'");
