@@ -43,6 +43,9 @@ public static class EnvironmentReader
         if (TryGet(data, "Databases", out var databases) && databases is not null)
             env.Databases = AsList(databases).Select((item, i) => ReadDatabase(item, $"{source}: Databases[{i}]")).ToList();
 
+        if (TryGet(data, "Backup", out var backup) && backup is not null)
+            env.Backup = ReadBackup(AsTable(backup, $"{source}: Backup"), $"{source}: Backup");
+
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)
         {
@@ -84,6 +87,26 @@ public static class EnvironmentReader
                     $"{where}: expected a URL string or a table with a Uri, not {Describe(item)}.");
         }
     }
+
+    private static readonly string[] BackupKeys = { "Path", "RetentionDays", "KeepLast", "MaxAgeHours", "Directories" };
+
+    private static BackupSettings ReadBackup(IDictionary<string, object?> table, string where)
+    {
+        var unknown = table.Keys.Where(k => !BackupKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", BackupKeys)}.");
+        var b = new BackupSettings { Path = GetString(table, "Path") };
+        if (TryGet(table, "RetentionDays", out var days) && days is not null) b.RetentionDays = NonNegative(ToInt(days, $"{where}.RetentionDays"), $"{where}.RetentionDays");
+        if (TryGet(table, "KeepLast", out var keep) && keep is not null) b.KeepLast = NonNegative(ToInt(keep, $"{where}.KeepLast"), $"{where}.KeepLast");
+        if (TryGet(table, "MaxAgeHours", out var age) && age is not null) b.MaxAgeHours = ToDouble(age, $"{where}.MaxAgeHours");
+        if (TryGet(table, "Directories", out var dirs) && dirs is not null)
+            b.Directories = AsList(dirs).Select(d => Convert.ToString(d, CultureInfo.InvariantCulture) ?? "").Where(d => d.Length > 0).ToList();
+        return b;
+    }
+
+    private static int NonNegative(int value, string where) => value >= 0 ? value
+        : throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: must be zero or more, not {value}.");
 
     private static readonly string[] DatabaseKeys =
         { "Name", "Server", "Host", "Port", "Database", "User", "Username", "PasswordVariable", "ConnectionStringVariable", "SslMode" };
