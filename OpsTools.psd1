@@ -19,8 +19,10 @@
         'Formats/Database.Connections.format.ps1xml'
         'Formats/Database.Vacuum.format.ps1xml'
         'Formats/Database.Insight.format.ps1xml'
+        'Formats/Backup.Directory.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Backup-Directory'
         'Export-OpsReport'
         'Get-AppHealth'
         'Get-DbConnection'
@@ -36,6 +38,7 @@
         'Get-OpsEnvironment'
         'Invoke-DbReindex'
         'Invoke-DbVacuum'
+        'Restore-Directory'
         'Set-DbSetting'
         'Stop-DbConnection'
     )
