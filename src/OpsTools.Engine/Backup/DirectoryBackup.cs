@@ -604,6 +604,7 @@ public static class DirectoryBackup
         var dest = plan.Destination;
         var parent = Path.GetDirectoryName(dest)!;
         string? temp = null;
+        var createdParents = new List<string>(); // deepest first
         long lastReport = 0;
         void Report(DirectoryProgress p, bool force = false)
         {
@@ -625,12 +626,15 @@ public static class DirectoryBackup
             using (var f = new FileStream(plan.ArchivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan))
             using (var h = new HashingReadStream(f, ct, n => Report(new DirectoryProgress { Phase = "Verifying", BytesDone = n, BytesTotal = size, CurrentItem = plan.ArchivePath })))
                 sha = h.DrainAndFinishHash();
+            Report(new DirectoryProgress { Phase = "Verifying", BytesDone = size, BytesTotal = size, CurrentItem = plan.ArchivePath }, force: true);
             if (size != m.SizeBytes || !string.Equals(sha, m.Sha256, StringComparison.OrdinalIgnoreCase))
                 throw new OpsToolsException("BackupChecksumMismatch", OpsErrorKind.InvalidData,
                     $"The archive '{plan.ArchivePath}' does not match its manifest (SHA-256 {sha}, {size} bytes; the manifest says {m.Sha256}, {m.SizeBytes} bytes): it is corrupt, truncated or altered. Nothing was changed.",
                     plan.ArchivePath);
 
             // 2. Extract into a new folder beside the destination.
+            for (var p = parent; !string.IsNullOrEmpty(p) && !Directory.Exists(p); p = Path.GetDirectoryName(p))
+                createdParents.Add(p);
             Directory.CreateDirectory(parent);
             temp = Path.Combine(parent, "." + Path.GetFileName(dest) + ".restore-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(temp);
@@ -698,6 +702,7 @@ public static class DirectoryBackup
         catch (Exception e)
         {
             if (temp is not null) TryDeleteTree(temp);
+            foreach (var d in createdParents) TryDeleteEmptyDirectory(d);
             throw Classify(e, ct, plan.ArchivePath, "Restoring", "RestoreFailed", "RestoreCancelled", "RestoreDiskFull",
                 $"The destination '{dest}' was not changed.");
         }

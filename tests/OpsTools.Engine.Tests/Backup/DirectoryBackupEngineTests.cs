@@ -207,6 +207,27 @@ public sealed class DirectoryBackupEngineTests : IDisposable
     }
 
     [Fact]
+    public void Ctrl_C_during_a_restore_leaves_the_destination_untouched_and_no_temp_folder()
+    {
+        MakeTree();
+        var r = DirectoryBackup.Backup(Src, new BackupStore(StoreDir), null, CompressionLevel.Fastest, null, CancellationToken.None);
+        var dest = Path.Combine(_root, "live");
+        Directory.CreateDirectory(dest);
+        File.WriteAllText(Path.Combine(dest, "keep.txt"), "keep");
+        using var cts = new CancellationTokenSource();
+        var e = Assert.Throws<OpsToolsException>(() => DirectoryBackup.Restore(DirectoryBackup.PlanRestore(r.Info.Path, dest), true, p =>
+        {
+            // Cancel once the checksum pass is through: the new folder exists and extraction begins.
+            if (p.Phase == "Verifying" && p.BytesDone == p.BytesTotal) cts.Cancel();
+        }, cts.Token));
+        Assert.Equal("RestoreCancelled", e.ErrorId);
+        Assert.True(cts.IsCancellationRequested);
+        Assert.Equal(new[] { "keep.txt" }, Directory.GetFileSystemEntries(dest).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFileSystemEntries(_root, ".live*"));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(_root), e => Path.GetFileName(e).StartsWith("live.pre-restore"));
+    }
+
+    [Fact]
     public void An_archive_without_a_manifest_is_refused()
     {
         MakeTree();
