@@ -94,7 +94,7 @@ public static class PgErrors
     {
         var where = target.Address;
         var inner = e;
-        while (inner.InnerException is not null && inner is not PostgresException && inner is not SocketException) inner = inner.InnerException;
+        while (inner.InnerException is not null && inner is not PostgresException && inner is not SocketException && inner is not EndOfStreamException) inner = inner.InnerException;
         switch (inner)
         {
             case PostgresException { SqlState: "28P01" or "28000" } pg:
@@ -118,6 +118,13 @@ public static class PgErrors
             case SocketException { SocketErrorCode: SocketError.ConnectionRefused }:
                 return new OpsToolsException("DbConnectionRefused", OpsErrorKind.ConnectionError,
                     $"Cannot connect to {where}: connection refused. Is PostgreSQL running and listening on {target.Host}:{target.Port}?",
+                    target.Name, e);
+            case SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.ConnectionAborted }:
+            case EndOfStreamException:
+                // The server took the TCP connection and dropped it before the session was up:
+                // it is shutting down or restarting. For the caller, it would not accept the connection.
+                return new OpsToolsException("DbConnectionRefused", OpsErrorKind.ConnectionError,
+                    $"Cannot connect to {where}: the server closed the connection while it was being opened (shutting down or restarting?).",
                     target.Name, e);
             case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain }:
                 return new OpsToolsException("DbHostNotFound", OpsErrorKind.ConnectionError,
