@@ -19,10 +19,13 @@
         'Formats/Database.Connections.format.ps1xml'
         'Formats/Database.Vacuum.format.ps1xml'
         'Formats/Database.Insight.format.ps1xml'
+        'Formats/Backup.Store.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Backup-Database'
         'Export-OpsReport'
         'Get-AppHealth'
+        'Get-Backup'
         'Get-DbConnection'
         'Get-DbHealth'
         'Get-DbIndexAdvice'
