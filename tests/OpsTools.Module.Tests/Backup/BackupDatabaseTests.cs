@@ -182,7 +182,7 @@ public sealed class BackupDatabaseTests : IDisposable
     }
 
     [Fact]
-    public void Writes_during_the_dump_do_not_break_the_agreement_of_counts_and_archive()
+    public async Task Writes_during_the_dump_do_not_break_the_agreement_of_counts_and_archive()
     {
         var db = NewDatabase();
         Exec(db, "CREATE TABLE orders(id bigserial PRIMARY KEY, payload text); " +
@@ -212,7 +212,7 @@ public sealed class BackupDatabaseTests : IDisposable
         finally
         {
             stop.Cancel();
-            writer.Wait(30_000);
+            await writer.WaitAsync(TimeSpan.FromSeconds(30));
         }
         Assert.Null(r.Terminating);
         Assert.Empty(r.Errors);
@@ -312,7 +312,7 @@ public sealed class BackupDatabaseTests : IDisposable
         : null;
 
     [Fact]
-    public void Ctrl_C_or_a_killed_pg_dump_mid_way_leaves_no_archive_no_manifest_and_no_temp_file()
+    public async Task Ctrl_C_or_a_killed_pg_dump_mid_way_leaves_no_archive_no_manifest_and_no_temp_file()
     {
         var db = NewDatabase("big");
         // About 200 MB of rows, so the dump is still running when it is interrupted.
@@ -336,7 +336,7 @@ public sealed class BackupDatabaseTests : IDisposable
         });
         var sw = Stopwatch.StartNew();
         var r = s.Run(Backup(s, db), cts.Token);
-        watcher.Wait();
+        await watcher;
         _log.WriteLine($"stopped after {sw.ElapsedMilliseconds} ms");
         Assert.True(sawPartial, "the dump was interrupted while it was writing");
         Assert.True(r.Terminating is null or PipelineStoppedException, r.Terminating?.ToString());
@@ -359,9 +359,8 @@ public sealed class BackupDatabaseTests : IDisposable
             }
             Thread.Sleep(10);
         }
-        Assert.True(run.Wait(60_000));
+        var k = await run.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(killed > 0, "pg_dump was killed mid-way");
-        var k = run.Result;
         Assert.Empty(k.Output);
         var error = Assert.Single(k.Errors);
         Assert.Equal("BackupFailed", error.FullyQualifiedErrorId.Split(',')[0]);
@@ -379,6 +378,7 @@ public sealed class BackupDatabaseTests : IDisposable
     {
         var db = NewDatabase();
         Exec(db, "CREATE TABLE t(id int)");
+        if (OperatingSystem.IsWindows()) return; // the fake pg_dump is a shell script
         var fakeDir = Path.Combine(_store, "..", "opstools-fake-" + Guid.NewGuid().ToString("N")[..6]);
         Directory.CreateDirectory(fakeDir);
         try
