@@ -20,11 +20,14 @@
         'Formats/Database.Vacuum.format.ps1xml'
         'Formats/Database.Insight.format.ps1xml'
         'Formats/Backup.Directory.format.ps1xml'
+        'Formats/Backup.Store.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Backup-Database'
         'Backup-Directory'
         'Export-OpsReport'
         'Get-AppHealth'
+        'Get-Backup'
         'Get-DbConnection'
         'Get-DbHealth'
         'Get-DbIndexAdvice'

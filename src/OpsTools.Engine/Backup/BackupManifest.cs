@@ -92,7 +92,7 @@ public sealed class BackupManifest
             Path = Path.Combine(dir, Archive), ManifestPath = Path.GetFullPath(manifestPath), Store = store,
             Format = Format, SizeBytes = SizeBytes, Sha256 = Sha256, StartTime = StartTime, EndTime = EndTime,
             Source = Source, ServerVersion = ServerVersion, PgDumpVersion = PgDumpVersion, OpsToolsVersion = OpsToolsVersion,
-            Host = Host, User = User, RowCounts = new Dictionary<string, long>(RowCounts), FileCount = FileCount,
+            MachineName = Host, User = User, RowCounts = new Dictionary<string, long>(RowCounts), FileCount = FileCount,
             Verification = Verification, LastTestTime = LastTestTime, LastTestMessage = LastTestMessage,
         };
     }

@@ -55,8 +55,9 @@ public class BackupInfo
     public string? ServerVersion { get; set; }
     public string? PgDumpVersion { get; set; }
     public string OpsToolsVersion { get; set; } = "";
-    /// <summary>Host name where the backup ran.</summary>
-    public string? Host { get; set; }
+    /// <summary>The machine the backup ran on. (Not "Host": that would bind to -Server/-Host of the database
+    /// commands when a backup is piped into them.)</summary>
+    public string? MachineName { get; set; }
     /// <summary>OS user that ran it.</summary>
     public string? User { get; set; }
     /// <summary>Rows per table (schema.table) at backup time (estimates are never used: exact counts in the dump's snapshot).</summary>

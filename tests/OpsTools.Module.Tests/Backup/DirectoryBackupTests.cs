@@ -96,7 +96,7 @@ public sealed class DirectoryBackupTests : IDisposable
         Assert.Equal(6L, P(b, "FileCount"));
         Assert.Equal(Src, P(b, "Source"));
         Assert.Equal("ChecksumVerified", P(b, "Verification")!.ToString());
-        Assert.Equal(Environment.MachineName, P(b, "Host"));
+        Assert.Equal(Environment.MachineName, P(b, "MachineName"));
         Assert.Equal("0.1.0", P(b, "OpsToolsVersion"));
         var archive = (string)P(b, "Path")!;
         Assert.StartsWith(Path.Combine(Store, "uploads", "uploads_"), archive);
