@@ -19,6 +19,7 @@
         'Formats/Database.Connections.format.ps1xml'
         'Formats/Database.Vacuum.format.ps1xml'
         'Formats/Database.Insight.format.ps1xml'
+        'Formats/Backup.Test.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Export-OpsReport'
@@ -38,6 +39,7 @@
         'Invoke-DbVacuum'
         'Set-DbSetting'
         'Stop-DbConnection'
+        'Test-Backup'
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'
