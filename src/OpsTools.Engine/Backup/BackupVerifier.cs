@@ -362,6 +362,8 @@ public static class BackupVerifier
         {
             throw new Abort(CheckStatus.Unknown, $"The quick checks passed, but pg_restore could not run: {e.Message}");
         }
+        if (restore.ExitCode != 0 && LacksPrivilege(restore.StderrLines))
+            throw new Abort(CheckStatus.Unknown, $"The quick checks passed, but the drill role {server.User} lacks a privilege the restore needs (this says nothing about the backup; use a superuser on a scratch server): {restore.ErrorSummary}");
         if (restore.ExitCode != 0)
             throw new Abort(CheckStatus.Critical, $"The restore drill failed: pg_restore could not restore the archive into {PgSql.QuoteIdent(scratch)}: {restore.ErrorSummary}");
 
@@ -483,6 +485,12 @@ public static class BackupVerifier
             throw new Abort(CheckStatus.Critical, $"The tar.gz cannot be read: {e.Message}");
         }
     }
+
+    /// <summary>pg_restore failed on the drill role's rights (extensions, event triggers ...), not on the archive.</summary>
+    internal static bool LacksPrivilege(IEnumerable<string> stderr) =>
+        stderr.Any(l => l.Contains("ERROR:", StringComparison.Ordinal) &&
+            (l.Contains("permission denied", StringComparison.OrdinalIgnoreCase) || l.Contains("must be owner", StringComparison.OrdinalIgnoreCase)
+             || l.Contains("must be superuser", StringComparison.OrdinalIgnoreCase)));
 
     private static readonly Regex DataLine = new("processing data for table \"(?<t>.*)\"", RegexOptions.Compiled);
 
