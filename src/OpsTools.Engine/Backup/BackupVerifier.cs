@@ -297,6 +297,7 @@ public static class BackupVerifier
         try
         {
             await using var c = await server.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var unpool = new Unpool(c);
             var sourceMajor = MajorOf(manifest.ServerVersion);
             if (sourceMajor is { } sm && c.PostgreSqlVersion.Major < sm)
                 throw new Abort(CheckStatus.Unknown, $"The quick checks passed, but the drill cannot run: the drill server {server.Address} is PostgreSQL {c.PostgreSqlVersion.Major}, older than the backup's source ({manifest.ServerVersion}). Use a server of version {sm} or newer.");
@@ -422,6 +423,7 @@ public static class BackupVerifier
         try
         {
             await using var c = await server.OpenAsync(timeout.Token).ConfigureAwait(false);
+            using var unpool = new Unpool(c);
             var q = PgSql.QuoteIdent(scratch);
             for (var attempt = 1; ; attempt++)
             {
@@ -483,6 +485,19 @@ public static class BackupVerifier
         {
             r.ArchiveReadable = false;
             throw new Abort(CheckStatus.Critical, $"The tar.gz cannot be read: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The drill's few connections leave no idle session behind on the user's server. Declared after the
+    /// connection, so it is disposed first: the connection goes back to its pool, and the pool's idle sessions are closed.
+    /// </summary>
+    private sealed class Unpool(NpgsqlConnection connection) : IDisposable
+    {
+        public void Dispose()
+        {
+            connection.Close();
+            NpgsqlConnection.ClearPool(connection);
         }
     }
 

@@ -72,6 +72,15 @@ public sealed class BackupVerifierTests : IDisposable
         Assert.Matches("^opstools_drill_caf_[0-9a-f]{8}$", BackupVerifier.ScratchName("Café"));
     }
 
+    [Fact]
+    public void A_restore_that_failed_on_the_roles_rights_is_told_apart_from_a_bad_archive()
+    {
+        Assert.True(BackupVerifier.LacksPrivilege(new[] { "pg_restore: error: could not execute query: ERROR:  permission denied to create extension \"pg_stat_statements\"" }));
+        Assert.True(BackupVerifier.LacksPrivilege(new[] { "pg_restore: error: could not execute query: ERROR:  must be owner of extension plpgsql" }));
+        Assert.False(BackupVerifier.LacksPrivilege(new[] { "pg_restore: error: could not read from input file: end of file" }));
+        Assert.False(BackupVerifier.LacksPrivilege(new[] { "pg_restore: error: could not execute query: ERROR:  invalid input syntax for type integer" }));
+    }
+
     [Theory]
     [InlineData("15.10", 15)]
     [InlineData("16beta1", 16)]

@@ -117,6 +117,9 @@ public sealed class TestBackupTests(PgClusterFixture fixture) : IDisposable
         Assert.Equal(b.Archive, P<string>(passed, "Path"));
         Assert.Equal(0, DrillDatabasesLeft());
 
+        // The drill leaves no idle session behind on the server (its connections are not kept in a pool).
+        Assert.Equal(0, Pg.Scalar<long>("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'OpsTools'"));
+
         // -WhatIf changes nothing.
         var before = File.ReadAllText(b.ManifestPath);
         var whatIf = s.Run(Drill + $"; Test-Backup -Path {Q(b.Archive)} @Pg -WhatIf");
@@ -224,9 +227,14 @@ public sealed class TestBackupTests(PgClusterFixture fixture) : IDisposable
         Assert.Null(RunResult.Prop(q, "Verification"));
         Assert.False(File.Exists(b.ManifestPath)); // nothing made up
 
-        var d = One(s.Run(Drill + "; " + InfoOf(b) + " | Test-Backup @Pg"));
+        // As Get-Backup lists an archive without a manifest: Incomplete, no Host, no Database.
+        var orphan = $"[OpsTools.Backup.BackupInfo]@{{ Id = 'x/orphan'; Path = {Q(b.Archive)}; ManifestPath = {Q(b.ManifestPath)}; Verification = 'Incomplete' }}";
+        var d = One(s.Run(Drill + "; " + orphan + " | Test-Backup @Pg"));
         Assert.Equal("Critical", P<string>(d, "Status"));
         Assert.Contains("No manifest", P<string>(d, "Message"));
+        var passOn = s.Run(Drill + "; " + orphan + " | Test-Backup @Pg -PassThru");
+        Assert.Empty(passOn.Output);
+        Assert.Equal("BackupTestFailed", Assert.Single(passOn.Errors).FullyQualifiedErrorId.Split(',')[0]);
         Assert.Equal(0, DrillDatabasesLeft());
 
         File.WriteAllText(b.ManifestPath, "{ \"name\": \"x\", ");
