@@ -251,6 +251,23 @@ public static class BackupVerifier
         BackupTestOutcome Finish()
         {
             BackupInfo? info = null;
+            // A quick pass proves the archive unchanged; it neither undoes a failed drill nor replaces a passed one.
+            if (manifest is not null && record == BackupVerification.ChecksumVerified && r.Status == CheckStatus.Healthy && manifest.Kind == BackupKind.Database)
+            {
+                if (manifest.Verification == BackupVerification.RestoreVerified)
+                {
+                    record = null;
+                    r.Verification = BackupVerification.RestoreVerified;
+                    r.Message += $" The archive is unchanged since its restore drill passed ({manifest.LastTestTime:yyyy-MM-dd HH:mm} UTC): it stays RestoreVerified.";
+                }
+                else if (manifest.Verification == BackupVerification.Failed && (manifest.LastTestMessage ?? "").StartsWith("Drill:", StringComparison.Ordinal))
+                {
+                    record = null;
+                    r.Verification = BackupVerification.Failed;
+                    r.Status = CheckStatus.Critical;
+                    r.Message = $"The quick checks pass, but the last restore drill ({manifest.LastTestTime:yyyy-MM-dd HH:mm} UTC) failed: {manifest.LastTestMessage!["Drill:".Length..].Trim()} The backup stays Failed until a restore drill passes. ({r.Message})";
+                }
+            }
             if (manifest is not null && record is { } state)
             {
                 manifest.Verification = state;

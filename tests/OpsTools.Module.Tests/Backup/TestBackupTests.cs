@@ -120,6 +120,12 @@ public sealed class TestBackupTests(PgClusterFixture fixture) : IDisposable
         // The drill leaves no idle session behind on the server (its connections are not kept in a pool).
         Assert.Equal(0, Pg.Scalar<long>("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'OpsTools'"));
 
+        // A quick test later proves the archive unchanged and keeps the stronger proof.
+        var again = One(s.Run($"Test-Backup -Path {Q(b.Archive)} -Quick"));
+        Assert.Equal("Healthy", P<string>(again, "Status"));
+        Assert.Equal("RestoreVerified", P<string>(again, "Verification"));
+        Assert.Equal("RestoreVerified", Verification(b));
+
         // -WhatIf changes nothing.
         var before = File.ReadAllText(b.ManifestPath);
         var whatIf = s.Run(Drill + $"; Test-Backup -Path {Q(b.Archive)} @Pg -WhatIf");
@@ -267,6 +273,24 @@ public sealed class TestBackupTests(PgClusterFixture fixture) : IDisposable
         Assert.True(P<bool>(d, "ScratchDropped"));
         Assert.Equal(0, DrillDatabasesLeft());
         Assert.Equal("Failed", Verification(b));
+
+        // A quick test afterwards passes its own checks but does not undo the failed drill.
+        var q = One(s.Run($"Test-Backup -Path {Q(b.Archive)} -Quick"));
+        Assert.Equal("Critical", P<string>(q, "Status"));
+        Assert.True(P<bool>(q, "ChecksumOk"));
+        Assert.Contains("last restore drill", P<string>(q, "Message"));
+        Assert.Contains("public.orders expected 5001 got 5000", P<string>(q, "Message"));
+        Assert.Equal("Failed", P<string>(q, "Verification"));
+        Assert.Equal("Failed", Verification(b));
+        Assert.Empty(s.Run($"Test-Backup -Path {Q(b.Archive)} -Quick -PassThru").Output);
+
+        // The console view: one line per backup with what was checked.
+        s.Invoke($"Test-Backup -Path {Q(b.Archive)} -Quick | Out-Default");
+        var screen = s.Host.Text;
+        foreach (var column in new[] { "Status", "Backup", "Mode", "Checksum", "Readable", "Tables", "Diffs", "Recorded", "Seconds", "Message" })
+            Assert.Contains(column, screen);
+        Assert.Contains("Critical", screen);
+        Assert.Contains(db + "/", screen);
     }
 
     [Fact]
