@@ -21,6 +21,7 @@
         'Formats/Database.Insight.format.ps1xml'
         'Formats/Backup.Directory.format.ps1xml'
         'Formats/Backup.Store.format.ps1xml'
+        'Formats/Backup.Test.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -44,6 +45,7 @@
         'Restore-Directory'
         'Set-DbSetting'
         'Stop-DbConnection'
+        'Test-Backup'
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'

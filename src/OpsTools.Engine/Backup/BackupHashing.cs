@@ -36,6 +36,12 @@ public static class BackupHashing
             .ToList();
     }
 
+    /// <summary>Size of an archive: a file's length, or the sum of a folder's file lengths.</summary>
+    public static long SizeOf(string archive) =>
+        Directory.Exists(archive)
+            ? FilesInHashOrder(archive).Sum(f => new FileInfo(Path.Combine(archive, f)).Length)
+            : new FileInfo(archive).Length;
+
     /// <summary>SHA-256 of one file. <paramref name="progress"/> gets the bytes read so far.</summary>
     public static async Task<BackupDigest> HashFileAsync(string path, Action<long>? progress, CancellationToken cancellationToken)
     {

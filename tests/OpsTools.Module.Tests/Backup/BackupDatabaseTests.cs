@@ -140,7 +140,7 @@ public sealed class BackupDatabaseTests : IDisposable
         Assert.StartsWith(Pg.MajorVersion + ".", S(b, "ServerVersion"));
         Assert.StartsWith(Pg.MajorVersion + ".", S(b, "PgDumpVersion"));
         Assert.Equal($"{Pg.Host}:{Pg.Port}", S(b, "Source"));
-        Assert.Equal(Environment.MachineName, S(b, "Host"));
+        Assert.Equal(Environment.MachineName, S(b, "MachineName"));
         Assert.False(string.IsNullOrEmpty(S(b, "OpsToolsVersion")));
         Assert.Contains(r.Verbose, v => v.Contains("pg_restore --list read", StringComparison.Ordinal));
         Assert.Contains(r.Progress, p => p.Activity == "Backup-Database");
