@@ -8,7 +8,9 @@ function Invoke-DailyCheck {
     with the components their bodies report), disk space (the environment's Host.DiskMounts, or
     every real file system), memory, and database health (Get-DbHealth for every entry of the
     environment's Databases section: reachable, version, uptime, connections against
-    max_connections, replication lag, transaction-ID wraparound). Each check returns OpsTools.CheckResult objects; a check
+    max_connections, replication lag, transaction-ID wraparound), and backup completion (for
+    environments with a Backup section: a good backup of every database and folder younger than
+    Backup.MaxAgeHours, default 26, whose last test passed). Each check returns OpsTools.CheckResult objects; a check
     that cannot run at all becomes an Unknown result that says why, so one broken check never
     hides the others.
 
@@ -24,7 +26,7 @@ function Invoke-DailyCheck {
     None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
 
     .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory, Database.
+    Checks to leave out: AppHealth, Disk, Memory, Database, Backup.
 
     .PARAMETER TimeoutSec
     Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
@@ -52,7 +54,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -95,6 +97,10 @@ function Invoke-DailyCheck {
             $dbArgs = @{ Environment = $Environment; ErrorAction = 'Stop' }
             if ($PSBoundParameters.ContainsKey('TimeoutSec')) { $dbArgs.TimeoutSec = [Math]::Min(1024, [Math]::Max(1, $TimeoutSec)) }
             & $run 'DbHealth' 'Database' { Get-DbHealth @dbArgs }
+        }
+
+        if ('Backup' -notin $Skip -and $Environment -and $Environment.Backup -and $Environment.Backup.Path) {
+            & $run 'BackupFreshness' 'Backup' { Get-OpsBackupCheck -OpsEnvironment $Environment }
         }
 
         $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
