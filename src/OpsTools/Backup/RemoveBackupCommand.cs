@@ -9,7 +9,6 @@ namespace OpsTools.Commands.Backup;
 /// <para type="synopsis">Removes backups from a backup store (manifest first, then the archive); refuses the newest verified backup of a database unless -AllowNewestVerified.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject")]
-[OutputType(typeof(void))]
 public sealed class RemoveBackupCommand : OpsCmdlet
 {
     /// <summary>A backup from Get-Backup.</summary>
