@@ -20,6 +20,7 @@
         'Formats/Database.Vacuum.format.ps1xml'
         'Formats/Database.Insight.format.ps1xml'
         'Formats/Backup.Directory.format.ps1xml'
+        'Formats/Backup.Retention.format.ps1xml'
         'Formats/Backup.Store.format.ps1xml'
         'Formats/Backup.Test.format.ps1xml'
     )
@@ -40,8 +41,10 @@
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'
+        'Invoke-BackupRetention'
         'Invoke-DbReindex'
         'Invoke-DbVacuum'
+        'Remove-Backup'
         'Restore-Directory'
         'Set-DbSetting'
         'Stop-DbConnection'
