@@ -17,6 +17,14 @@ function Invoke-WeeklyMaintenance {
     5. IndexAdvice: unused, duplicate and missing indexes (Get-DbIndexAdvice), each with the
        statement that would fix it; nothing is applied.
 
+    For environments with a Backup section, two backup steps follow:
+
+    6. RestoreDrill: Test-Backup of each database's latest good backup, restored into a scratch
+       database on that database's own server and compared row by row count with the manifest
+       (the scratch database is always dropped).
+    7. Retention: Invoke-BackupRetention with the environment's RetentionDays / KeepLast (30 days
+       by default); the newest verified backup of each database is never removed.
+
     A step that cannot run (database unreachable, pg_stat_statements not installed) becomes one
     Unknown result that says why; the other steps and databases still run. Results flow into
     Export-OpsReport like the daily check's; with -FailOn the command ends with a terminating error
@@ -29,7 +37,7 @@ function Invoke-WeeklyMaintenance {
     Only these entries of the Databases section (wildcards allowed).
 
     .PARAMETER Skip
-    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice.
+    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice, RestoreDrill, Retention.
 
     .PARAMETER Parallel
     Tables vacuumed at once (default 2).
@@ -62,7 +70,7 @@ function Invoke-WeeklyMaintenance {
         [SupportsWildcards()]
         [string[]] $Instance,
 
-        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice')]
+        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention')]
         [string[]] $Skip = @(),
 
         [ValidateRange(1, 64)]
@@ -157,6 +165,40 @@ function Invoke-WeeklyMaintenance {
                             Message = 'No unused, duplicate or missing indexes found.'
                         }
                     }
+                }
+            }
+        }
+
+        # Backups: a restore drill of each database's latest backup, then retention (store-wide).
+        $store = if ($Environment.Backup) { $Environment.Backup.Path } else { $null }
+        if ($store -and 'RestoreDrill' -notin $Skip) {
+            foreach ($db in $databases) {
+                $backupName = if ($db.Database) { $db.Database } else { $db.Name }
+                Invoke-OpsCheckStep -StepCheck 'BackupTest' -StepArea 'Backup' -EnvironmentName $envName -Collector $results -Step {
+                    $latest = @(Get-Backup -Environment $Environment -Name $backupName -Latest -ErrorAction Stop -WarningAction SilentlyContinue)
+                    if ($latest.Count -eq 0) {
+                        [OpsTools.CheckResult]@{ Check = 'BackupTest'; Area = 'Backup'; Target = $backupName; Status = [OpsTools.CheckStatus]::Critical
+                            Message = "No good backup of '$backupName' to drill in the store $store." }
+                    }
+                    elseif ($PSCmdlet.ShouldProcess("$backupName ($($latest[0].Id))", 'Restore drill into a scratch database')) {
+                        # The drill runs on the database's own server: a scratch database, always dropped.
+                        $latest | Test-Backup -Environment $Environment -Instance $db.Name
+                    }
+                }
+            }
+        }
+        if ($store -and 'Retention' -notin $Skip) {
+            Invoke-OpsCheckStep -StepCheck 'BackupRetention' -StepArea 'Backup' -EnvironmentName $envName -Collector $results -Step {
+                $decisions = @(Invoke-BackupRetention -Environment $Environment -Confirm:$false -ErrorAction Stop)
+                $removed = @($decisions | Where-Object { $_.Action -eq [OpsTools.Backup.RetentionAction]::Removed -or $_.Action -eq [OpsTools.Backup.RetentionAction]::Remove })
+                $failed = @($decisions | Where-Object Action -eq ([OpsTools.Backup.RetentionAction]::Failed))
+                $bytes = 0L; foreach ($d in $removed) { $bytes += $d.SizeBytes }
+                $verb = if ($WhatIfPreference) { 'would remove' } else { 'removed' }
+                [OpsTools.CheckResult]@{
+                    Check   = 'BackupRetention'; Area = 'Backup'; Target = $store
+                    Status  = if ($failed.Count -gt 0) { [OpsTools.CheckStatus]::Critical } else { [OpsTools.CheckStatus]::Healthy }
+                    Value   = $removed.Count
+                    Message = "Retention $verb $($removed.Count) backup(s) ($([Math]::Round($bytes / 1MB, 1)) MB), kept $(@($decisions | Where-Object Action -eq ([OpsTools.Backup.RetentionAction]::Keep)).Count)$(if ($failed.Count) { "; $($failed.Count) could not be removed: $(@($failed | ForEach-Object { $_.Reason }) -join '; ')" })."
                 }
             }
         }

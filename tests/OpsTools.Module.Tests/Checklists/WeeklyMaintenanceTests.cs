@@ -94,5 +94,37 @@ public sealed class WeeklyMaintenanceTests(PgClusterFixture fixture) : IDisposab
         finally { pg.DropDatabase(db); }
     }
 
+    [Fact]
+    public void With_a_backup_store_the_latest_backup_is_drilled_and_retention_runs()
+    {
+        var pg = fixture.Cluster;
+        var db = pg.CreateDatabase("weeklybk");
+        try
+        {
+            pg.Exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);", db);
+            var store = Directory.CreateDirectory(Path.Combine(_dir, "store")).FullName;
+            var path = Path.Combine(_dir, "weeklybk.ops.psd1");
+            File.WriteAllText(path, $$"""
+                @{
+                    Name      = 'weeklybk'
+                    Databases = @(@{ Name = 'app'; Server = '{{pg.Host}}'; Port = {{pg.Port}}; Database = '{{db}}'; User = '{{pg.User}}'; PasswordVariable = 'OPSTOOLS_TEST_WEEKLY_PW' })
+                    Backup    = @{ Path = '{{store}}'; RetentionDays = 30 }
+                }
+                """);
+            using var s = new ModuleSession();
+            Assert.Empty(s.Run(Wrap($"Backup-Database -Environment '{path}'")).Errors);
+            var r = s.Run(Wrap($"Invoke-WeeklyMaintenance -Environment '{path}' -Skip VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice"));
+            Assert.Null(r.Terminating);
+            Assert.Empty(r.Errors);
+            var drill = Assert.Single(r.Output, o => Str(o, "Check") == "BackupTest");
+            Assert.True(Str(drill, "Status") == "Healthy", Str(drill, "Message"));
+            var retention = Assert.Single(r.Output, o => Str(o, "Check") == "BackupRetention");
+            Assert.Equal("Healthy", Str(retention, "Status"));
+            Assert.StartsWith("Retention removed 0 backup(s)", Str(retention, "Message"));
+            Assert.Equal("RestoreVerified", Str(Assert.Single(s.Run(Wrap($"Get-Backup -Environment '{path}'")).Output), "Verification"));
+        }
+        finally { pg.DropDatabase(db); }
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
