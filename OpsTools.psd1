@@ -22,6 +22,7 @@
         'Formats/Backup.Directory.format.ps1xml'
         'Formats/Backup.Store.format.ps1xml'
         'Formats/Backup.Test.format.ps1xml'
+        'Formats/Backup.Restore.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -42,6 +43,7 @@
         'Get-OpsEnvironment'
         'Invoke-DbReindex'
         'Invoke-DbVacuum'
+        'Restore-Backup'
         'Restore-Directory'
         'Set-DbSetting'
         'Stop-DbConnection'
