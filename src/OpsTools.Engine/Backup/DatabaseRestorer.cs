@@ -158,6 +158,7 @@ public static class DatabaseRestorer
         var names = new[] { plan.Target, plan.NewDatabase, plan.PreviousDatabase, req.AsDatabase };
         var admin = names.Contains(server.Database) ? server.WithDatabase("postgres") : server;
         bool targetExists;
+        var createSent = false; // from here on the new database may exist, and is ours to drop
         try
         {
             await using var c = await admin.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -171,10 +172,12 @@ public static class DatabaseRestorer
             progress?.Invoke("Creating " + plan.NewDatabase);
             log?.Invoke($"CREATE DATABASE {PgSql.QuoteIdent(plan.NewDatabase)} TEMPLATE template0");
             await using var create = new NpgsqlCommand($"CREATE DATABASE {PgSql.QuoteIdent(plan.NewDatabase)} TEMPLATE template0", c);
+            createSent = true;
             await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not OpsToolsException { Target: RestoreResult })
+        catch (Exception) when (cancellationToken.IsCancellationRequested && createSent)
         {
+            // Ctrl+C while CREATE DATABASE ran: it may have been created all the same.
             await BackupVerifier.DropScratchAsync(admin, plan.NewDatabase, log).ConfigureAwait(false);
             throw;
         }
@@ -241,6 +244,8 @@ public static class DatabaseRestorer
             using var unpool = new BackupVerifier.Unpool(c);
             if (targetExists)
             {
+                // Our own process's idle pooled sessions to the target (the safety backup's, earlier commands') go first, cleanly.
+                using (var pooled = new NpgsqlConnection(server.WithDatabase(plan.Target).ConnectionStringForTools)) NpgsqlConnection.ClearPool(pooled);
                 for (var attempt = 1; ; attempt++)
                 {
                     await using (var kill = new NpgsqlCommand("SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()", c))
@@ -271,7 +276,13 @@ public static class DatabaseRestorer
                 if (targetExists)
                 {
                     try { await RenameOnAsync(c, plan.PreviousDatabase, plan.Target, log, CancellationToken.None).ConfigureAwait(false); result.PreviousDatabase = null; back = $" {PgSql.QuoteIdent(plan.Target)} was renamed back and is as it was."; }
-                    catch (NpgsqlException e2) { back = $" Renaming {PgSql.QuoteIdent(plan.PreviousDatabase)} back to {PgSql.QuoteIdent(plan.Target)} ALSO failed ({e2.Message}): do it by hand."; }
+                    catch (NpgsqlException e2)
+                    {
+                        // Nothing is named target now: keep both databases (the verified restore is not dropped).
+                        swapped = true;
+                        back = $" Renaming {PgSql.QuoteIdent(plan.PreviousDatabase)} back to {PgSql.QuoteIdent(plan.Target)} ALSO failed ({e2.Message}): no database is named {PgSql.QuoteIdent(plan.Target)} now. " +
+                               $"Both are kept: the previous data in {PgSql.QuoteIdent(plan.PreviousDatabase)}, the verified restore in {PgSql.QuoteIdent(plan.NewDatabase)}; rename one by hand.";
+                    }
                 }
                 throw Failed("RestoreSwapFailed", OpsErrorKind.OperationFailed,
                     $"Renaming {PgSql.QuoteIdent(plan.NewDatabase)} to {PgSql.QuoteIdent(plan.Target)} failed: {e.Message}.{back}", e);
