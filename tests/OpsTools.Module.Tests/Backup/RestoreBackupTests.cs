@@ -74,6 +74,8 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
         Assert.Single(made.Output);
     }
 
+    private static Process[] PgRestores() => Process.GetProcessesByName("pg_restore").Where(p => { try { return !p.HasExited; } catch (InvalidOperationException) { return false; } }).ToArray();
+
     private static PSObject One(RunResult r)
     {
         Assert.Null(r.Terminating);
@@ -225,15 +227,18 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
 
         using var cts = new CancellationTokenSource();
         var sawNew = false;
+        var sawRestore = false;
         var watcher = Task.Run(async () =>
         {
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed < TimeSpan.FromSeconds(60) && !cts.IsCancellationRequested)
             {
                 if (Databases(db).Any(n => n.Contains("_restore_") && !n.Contains("_pre_restore_")))
-                {
                     sawNew = true;
-                    await Task.Delay(300);
+                if (sawNew && PgRestores().Length > 0)
+                {
+                    sawRestore = true;
+                    await Task.Delay(150);
                     break;
                 }
                 await Task.Delay(20);
@@ -243,6 +248,8 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
         var r = s.Run(Setup(db) + "$b | Restore-Backup @Pg -Force -NoSafetyBackup", cts.Token);
         await watcher;
         Assert.True(sawNew, "the restore database appeared before Ctrl+C");
+        Assert.True(sawRestore, "pg_restore was running when Ctrl+C came");
+        Assert.Empty(PgRestores()); // killed, not left behind
         Assert.True(r.Terminating is null or PipelineStoppedException, r.Terminating?.ToString());
         Assert.Empty(r.Output);
         Assert.Equal(changed, State(db));
