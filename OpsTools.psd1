@@ -23,6 +23,7 @@
         'Formats/Backup.Retention.format.ps1xml'
         'Formats/Backup.Store.format.ps1xml'
         'Formats/Backup.Test.format.ps1xml'
+        'Formats/Backup.Restore.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -45,6 +46,7 @@
         'Invoke-DbReindex'
         'Invoke-DbVacuum'
         'Remove-Backup'
+        'Restore-Backup'
         'Restore-Directory'
         'Set-DbSetting'
         'Stop-DbConnection'

@@ -300,12 +300,16 @@ public static class BackupVerifier
         }
     }
 
-    private static async Task RestoreAndCompareAsync(PgTarget server, string scratch, BackupManifest manifest, string archive, bool isDirectory, PgTool tool,
-        BackupTestResult r, Action<BackupTestProgress>? progress, Action<string>? log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Restores the archive into the existing empty database <paramref name="scratch"/> and compares exact row counts
+    /// with the manifest (also used by Restore-Backup). A failure throws (its Message says why); success sets r.Status Healthy.
+    /// </summary>
+    internal static async Task RestoreAndCompareAsync(PgTarget server, string scratch, BackupManifest manifest, string archive, bool isDirectory, PgTool tool,
+        BackupTestResult r, Action<BackupTestProgress>? progress, Action<string>? log, CancellationToken cancellationToken, int? jobs = null)
     {
         var expectedTables = manifest.RowCounts.Count;
         var args = new List<string> { "--no-owner", "--no-acl", "--exit-on-error", "--no-password", "--verbose", "--dbname", scratch };
-        if (isDirectory) args.AddRange(new[] { "--jobs", Math.Clamp(Environment.ProcessorCount, 1, 4).ToString(CultureInfo.InvariantCulture) });
+        if (isDirectory) args.AddRange(new[] { "--jobs", (jobs ?? Math.Clamp(Environment.ProcessorCount, 1, 4)).ToString(CultureInfo.InvariantCulture) });
         args.Add(archive);
         log?.Invoke($"{tool.Path} {string.Join(' ', args)} (connection settings in the child's environment)");
         var restoring = 0;
@@ -377,7 +381,7 @@ public static class BackupVerifier
     }
 
     /// <summary>Drops the scratch database (terminating its sessions) and confirms it is gone. Never throws.</summary>
-    private static async Task<(bool Dropped, string? Error)> DropScratchAsync(PgTarget server, string scratch, Action<string>? log)
+    internal static async Task<(bool Dropped, string? Error)> DropScratchAsync(PgTarget server, string scratch, Action<string>? log)
     {
         using var timeout = new CancellationTokenSource(DropTimeout);
         try
@@ -452,7 +456,7 @@ public static class BackupVerifier
     /// The drill's few connections leave no idle session behind on the user's server. Declared after the
     /// connection, so it is disposed first: the connection goes back to its pool, and the pool's idle sessions are closed.
     /// </summary>
-    private sealed class Unpool(NpgsqlConnection connection) : IDisposable
+    internal sealed class Unpool(NpgsqlConnection connection) : IDisposable
     {
         public void Dispose()
         {
