@@ -234,16 +234,32 @@ public sealed class DirectoryBackupTests : IDisposable
     {
         Directory.CreateDirectory(Src);
         for (var i = 0; i < 4; i++) RandomFile(Path.Combine(Src, $"part{i}.bin"), 50L * 1024 * 1024);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        // Ctrl+C once the archive is really being written (its hidden .partial file is past 1 MB), not
+        // after a fixed delay: on a loaded machine a fixed delay can fire before the backup starts.
+        using var cts = new CancellationTokenSource();
+        var trigger = Task.Run(async () =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline && !cts.IsCancellationRequested)
+            {
+                var partial = Directory.Exists(Store)
+                    ? Directory.EnumerateFiles(Store, "*.partial", SearchOption.AllDirectories).FirstOrDefault()
+                    : null;
+                if (partial is not null && new FileInfo(partial).Length > 1024 * 1024) break;
+                await Task.Delay(10);
+            }
+            cts.Cancel();
+        });
         var watch = Stopwatch.StartNew();
         var r = _s.Run($"Backup-Directory -Path {Q(Src)} -Store {Q(Store)}", cts.Token);
         watch.Stop();
+        trigger.Wait();
         Assert.Empty(r.Output);
         // It had started archiving (progress), and was stopped before the end.
         Assert.Contains(_s.Host.ProgressRecords, p => p.StatusDescription.StartsWith("Archiving: 0 of 4 files"));
         Assert.DoesNotContain(_s.Host.ProgressRecords, p => p.StatusDescription.StartsWith("Archiving: 4 of 4 files"));
         Assert.Empty(r.Errors);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {watch.Elapsed}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"stopping took {watch.Elapsed}");
         Assert.Empty(StoreFiles());
         Assert.Empty(Directory.GetFileSystemEntries(Store)); // not even the group folder it created
         // The session is still usable afterwards.
