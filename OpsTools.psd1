@@ -54,6 +54,7 @@
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'
+        'Invoke-MonthlyReview'
         'Invoke-WeeklyMaintenance'
     )
     AliasesToExport      = @()
@@ -62,7 +63,7 @@
         PSData = @{
             Tags         = @('Operations', 'Runbook', 'HealthCheck', 'PostgreSQL', 'Kubernetes', 'Docker', 'Linux', 'Windows')
             ProjectUri   = ''
-            ReleaseNotes = 'First slice: Get-AppHealth, host checks, Export-OpsReport, Invoke-DailyCheck.'
+            ReleaseNotes = 'Health, host and PostgreSQL checks and maintenance, backups with checksums, manifests, restore drills, safe restores and retention; daily, weekly and monthly checklists; reports for CI.'
         }
     }
 }

@@ -126,5 +126,40 @@ public sealed class WeeklyMaintenanceTests(PgClusterFixture fixture) : IDisposab
         finally { pg.DropDatabase(db); }
     }
 
+    [Fact]
+    public void Monthly_review_drills_every_database_and_says_when_one_has_no_backup()
+    {
+        var pg = fixture.Cluster;
+        var db = pg.CreateDatabase("monthly");
+        try
+        {
+            pg.Exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 500);", db);
+            var store = Directory.CreateDirectory(Path.Combine(_dir, "mstore")).FullName;
+            var path = Path.Combine(_dir, "monthly.ops.psd1");
+            File.WriteAllText(path, $$"""
+                @{
+                    Name      = 'monthly'
+                    Databases = @(
+                        @{ Name = 'app'; Server = '{{pg.Host}}'; Port = {{pg.Port}}; Database = '{{db}}'; User = '{{pg.User}}'; PasswordVariable = 'OPSTOOLS_TEST_WEEKLY_PW' }
+                        @{ Name = 'other'; Server = '{{pg.Host}}'; Port = {{pg.Port}}; Database = 'never_backed_up'; User = '{{pg.User}}'; PasswordVariable = 'OPSTOOLS_TEST_WEEKLY_PW' }
+                    )
+                    Backup    = @{ Path = '{{store}}' }
+                }
+                """);
+            using var s = new ModuleSession();
+            Assert.Empty(s.Run(Wrap($"Backup-Database -Environment '{path}' -Instance app")).Errors);
+            var r = s.Run(Wrap($"Invoke-MonthlyReview -Environment '{path}' -FailOn Critical"));
+            var drill = Assert.Single(r.Output, o => Str(o, "Check") == "BackupTest");
+            Assert.True(Str(drill, "Status") == "Healthy", Str(drill, "Message"));
+            var missing = Assert.Single(r.Output, o => Str(o, "Check") == "DisasterRecovery");
+            Assert.Equal("Critical", Str(missing, "Status"));
+            Assert.Contains("never_backed_up", Str(missing, "Message"));
+            Assert.Contains(r.Output, o => Str(o, "Check") == "BackupFreshness" && Str(o, "Target") == db && Str(o, "Status") == "Healthy");
+            var error = r.Terminating is IContainsErrorRecord t ? t.ErrorRecord : Assert.Single(r.Errors);
+            Assert.Equal("MonthlyReviewFailed", error.FullyQualifiedErrorId.Split(',')[0]);
+        }
+        finally { pg.DropDatabase(db); }
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
