@@ -42,7 +42,7 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
         _pipelineThread = Environment.CurrentManagedThreadId;
         using var pump = new BlockingCollection<Action>();
         _pump = pump;
-        Task task;
+        Task? task = null;
         try
         {
             task = Task.Run(() => work(_stop.Token));
@@ -52,8 +52,12 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
         }
         catch
         {
-            // A posted action failed (pipeline stopped, terminating error): stop the work and let it go.
+            // A posted action failed (pipeline stopped, terminating error): stop the work, and give it
+            // the time to clean up (temp files, scratch databases, child processes) before the
+            // pipeline moves on or the process exits.
             StopProcessing();
+            try { task?.Wait(TimeSpan.FromSeconds(30)); }
+            catch (AggregateException) { /* its failure is not the news: the original exception is */ }
             throw;
         }
         finally
@@ -62,7 +66,7 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
         }
         try
         {
-            task.GetAwaiter().GetResult();
+            task!.GetAwaiter().GetResult();
         }
         catch (TerminatingErrorException terminating)
         {
