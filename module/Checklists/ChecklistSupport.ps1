@@ -58,3 +58,38 @@ function New-OpsChecklistFailure {
     $exception = [OpsTools.OpsToolsException]::new($ErrorId, [OpsTools.OpsErrorKind]::OperationFailed, $message, $EnvironmentName, $null)
     [System.Management.Automation.ErrorRecord]::new($exception, $ErrorId, [System.Management.Automation.ErrorCategory]::OperationStopped, $EnvironmentName)
 }
+
+function Select-OpsDatabase {
+    # The environment's Databases entries, narrowed to those whose Name matches one of -Instance (wildcards).
+    param(
+        [Parameter(Mandatory)] [OpsTools.Configuration.OpsEnvironment] $OpsEnvironment,
+        [string[]] $Instance
+    )
+    $databases = @($OpsEnvironment.Databases)
+    if ($Instance) {
+        $databases = @($databases | Where-Object { $n = $_.Name; @($Instance | Where-Object { $n -like $_ }).Count -gt 0 })
+    }
+    $databases
+}
+
+function Invoke-OpsRestoreDrill {
+    # Test-Backup (restore drill) of the latest good backup of one database, on that database's own
+    # server: a scratch database, always dropped. No good backup is one Critical result named -MissingCheck.
+    param(
+        [Parameter(Mandatory)] [OpsTools.Configuration.OpsEnvironment] $OpsEnvironment,
+        [Parameter(Mandatory)] [OpsTools.Configuration.DatabaseEndpoint] $DatabaseEntry,
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Caller,
+        [Parameter(Mandatory)] [string] $MissingCheck,
+        [Parameter(Mandatory)] [string] $MissingMessage,
+        [Parameter(Mandatory)] [string] $Action
+    )
+    $backupName = if ($DatabaseEntry.Database) { $DatabaseEntry.Database } else { $DatabaseEntry.Name }
+    $latest = @(Get-Backup -Environment $OpsEnvironment -Name $backupName -Latest -ErrorAction Stop -WarningAction SilentlyContinue)
+    if ($latest.Count -eq 0) {
+        [OpsTools.CheckResult]@{ Check = $MissingCheck; Area = 'Backup'; Target = $backupName; Status = [OpsTools.CheckStatus]::Critical
+            Message = $MissingMessage -f $backupName }
+    }
+    elseif ($Caller.ShouldProcess("$backupName ($($latest[0].Id))", $Action)) {
+        $latest | Test-Backup -Environment $OpsEnvironment -Instance $DatabaseEntry.Name
+    }
+}

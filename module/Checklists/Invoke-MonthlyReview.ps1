@@ -56,22 +56,10 @@ function Invoke-MonthlyReview {
                 "The environment '$envName' names no backup store: add Backup = @{ Path = '...' } (see about_OpsTools_Environments).", $envName, $null)
             $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'BackupStoreMissing', [System.Management.Automation.ErrorCategory]::InvalidArgument, $envName))
         }
-        $databases = @($Environment.Databases)
-        if ($Instance) {
-            $databases = @($databases | Where-Object { $n = $_.Name; @($Instance | Where-Object { $n -like $_ }).Count -gt 0 })
-        }
-
-        foreach ($db in $databases) {
-            $backupName = if ($db.Database) { $db.Database } else { $db.Name }
+        foreach ($db in @(Select-OpsDatabase -OpsEnvironment $Environment -Instance $Instance)) {
             Invoke-OpsCheckStep -StepCheck 'DisasterRecovery' -StepArea 'Backup' -EnvironmentName $envName -Collector $results -Step {
-                $latest = @(Get-Backup -Environment $Environment -Name $backupName -Latest -ErrorAction Stop -WarningAction SilentlyContinue)
-                if ($latest.Count -eq 0) {
-                    [OpsTools.CheckResult]@{ Check = 'DisasterRecovery'; Area = 'Backup'; Target = $backupName; Status = [OpsTools.CheckStatus]::Critical
-                        Message = "No good backup of '$backupName' to restore: disaster recovery is not possible." }
-                }
-                elseif ($PSCmdlet.ShouldProcess("$backupName ($($latest[0].Id))", 'Full restore drill into a scratch database')) {
-                    $latest | Test-Backup -Environment $Environment -Instance $db.Name
-                }
+                Invoke-OpsRestoreDrill -OpsEnvironment $Environment -DatabaseEntry $db -Caller $PSCmdlet -MissingCheck 'DisasterRecovery' `
+                    -MissingMessage "No good backup of '{0}' to restore: disaster recovery is not possible." -Action 'Full restore drill into a scratch database'
             }
         }
         Invoke-OpsCheckStep -StepCheck 'BackupFreshness' -StepArea 'Backup' -EnvironmentName $envName -Collector $results -Step {

@@ -86,10 +86,7 @@ function Invoke-WeeklyMaintenance {
     process {
         $envName = $Environment.Name
         $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
-        $databases = @($Environment.Databases)
-        if ($Instance) {
-            $databases = @($databases | Where-Object { $n = $_.Name; @($Instance | Where-Object { $n -like $_ }).Count -gt 0 })
-        }
+        $databases = @(Select-OpsDatabase -OpsEnvironment $Environment -Instance $Instance)
         if ($databases.Count -eq 0) {
             $exception = [OpsTools.OpsToolsException]::new('DbNoDatabases', [OpsTools.OpsErrorKind]::NotFound,
                 "The environment '$envName' names no databases$(if ($Instance) { " matching -Instance $($Instance -join ', ')" }) (add a Databases section, see about_OpsTools_Environments).", $envName, $null)
@@ -173,17 +170,9 @@ function Invoke-WeeklyMaintenance {
         $store = if ($Environment.Backup) { $Environment.Backup.Path } else { $null }
         if ($store -and 'RestoreDrill' -notin $Skip) {
             foreach ($db in $databases) {
-                $backupName = if ($db.Database) { $db.Database } else { $db.Name }
                 Invoke-OpsCheckStep -StepCheck 'BackupTest' -StepArea 'Backup' -EnvironmentName $envName -Collector $results -Step {
-                    $latest = @(Get-Backup -Environment $Environment -Name $backupName -Latest -ErrorAction Stop -WarningAction SilentlyContinue)
-                    if ($latest.Count -eq 0) {
-                        [OpsTools.CheckResult]@{ Check = 'BackupTest'; Area = 'Backup'; Target = $backupName; Status = [OpsTools.CheckStatus]::Critical
-                            Message = "No good backup of '$backupName' to drill in the store $store." }
-                    }
-                    elseif ($PSCmdlet.ShouldProcess("$backupName ($($latest[0].Id))", 'Restore drill into a scratch database')) {
-                        # The drill runs on the database's own server: a scratch database, always dropped.
-                        $latest | Test-Backup -Environment $Environment -Instance $db.Name
-                    }
+                    Invoke-OpsRestoreDrill -OpsEnvironment $Environment -DatabaseEntry $db -Caller $PSCmdlet -MissingCheck 'BackupTest' `
+                        -MissingMessage "No good backup of '{0}' to drill in the store $store." -Action 'Restore drill into a scratch database'
                 }
             }
         }
