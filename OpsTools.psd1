@@ -39,6 +39,7 @@
         'Get-DbSlowQuery'
         'Get-DbTableSize'
         'Get-DbVacuumStatus'
+        'Get-Deployment'
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'

@@ -46,6 +46,9 @@ public static class EnvironmentReader
         if (TryGet(data, "Backup", out var backup) && backup is not null)
             env.Backup = ReadBackup(AsTable(backup, $"{source}: Backup"), $"{source}: Backup");
 
+        if (TryGet(data, "Kubernetes", out var kube) && kube is not null)
+            env.Kubernetes = ReadKubernetes(AsTable(kube, $"{source}: Kubernetes"), $"{source}: Kubernetes", path);
+
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)
         {
@@ -103,6 +106,34 @@ public static class EnvironmentReader
         if (TryGet(table, "Directories", out var dirs) && dirs is not null)
             b.Directories = AsList(dirs).Select(d => Convert.ToString(d, CultureInfo.InvariantCulture) ?? "").Where(d => d.Length > 0).ToList();
         return b;
+    }
+
+    private static readonly string[] KubernetesKeys = { "Kubeconfig", "Context", "Namespace", "Deployments" };
+
+    private static KubernetesSettings ReadKubernetes(IDictionary<string, object?> table, string where, string? path)
+    {
+        var unknown = table.Keys.Where(k => !KubernetesKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", KubernetesKeys)}." +
+                (unknown.Any(u => u.Contains("token", StringComparison.OrdinalIgnoreCase) || u.Contains("password", StringComparison.OrdinalIgnoreCase))
+                    ? " Credentials never go in an environment file: they stay in the kubeconfig (or its exec plugin)." : ""));
+        var k = new KubernetesSettings
+        {
+            Context = GetString(table, "Context"),
+            Namespace = GetString(table, "Namespace"),
+        };
+        if (TryGet(table, "Kubeconfig", out var files) && files is not null)
+        {
+            // Relative kubeconfig paths are relative to the environment file, as a user reading it expects.
+            var baseDir = path is null ? null : System.IO.Path.GetDirectoryName(path);
+            k.Kubeconfig = AsList(files).Select(f => Convert.ToString(f, CultureInfo.InvariantCulture) ?? "").Where(f => f.Length > 0)
+                .Select(f => baseDir is null || System.IO.Path.IsPathRooted(f) || f.StartsWith('~') ? f : System.IO.Path.GetFullPath(System.IO.Path.Combine(baseDir, f)))
+                .ToList();
+        }
+        if (TryGet(table, "Deployments", out var deployments) && deployments is not null)
+            k.Deployments = AsList(deployments).Select(d => Convert.ToString(d, CultureInfo.InvariantCulture) ?? "").Where(d => d.Length > 0).ToList();
+        return k;
     }
 
     private static int NonNegative(int value, string where) => value >= 0 ? value

@@ -39,6 +39,8 @@ public sealed class OpsEnvironment
     public IReadOnlyList<DatabaseEndpoint> Databases { get; set; } = Array.Empty<DatabaseEndpoint>();
     /// <summary>The backup store and retention (<c>Backup</c>), or null when the file has none.</summary>
     public BackupSettings? Backup { get; set; }
+    /// <summary>The Kubernetes/OpenShift cluster and namespace (<c>Kubernetes</c>), or null when the file has none.</summary>
+    public KubernetesSettings? Kubernetes { get; set; }
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>
