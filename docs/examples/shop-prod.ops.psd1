@@ -23,6 +23,7 @@
         @{ Name = 'app'; Server = 'db.shop.internal'; Port = 5432; Database = 'shop'; User = 'ops'; PasswordVariable = 'SHOP_DB_PASSWORD' }
     )
     Backup      = @{ Path = '/srv/backups/shop'; RetentionDays = 30 }
+    # The cluster: credentials stay in the kubeconfig (Kubeconfig = '~/.kube/shop-prod' to use another file).
     Kubernetes  = @{ Context = 'prod'; Namespace = 'shop'; Deployments = @('api', 'web') }
     Docker      = @{ Host = 'unix:///var/run/docker.sock'; ComposeProject = 'shop' }
     Logs        = @{ Paths = @('/var/log/shop/*.log') }

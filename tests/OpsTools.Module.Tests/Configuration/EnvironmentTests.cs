@@ -31,6 +31,14 @@ public sealed class EnvironmentTests : IDisposable
     }
 
     [Fact]
+    public void The_Kubernetes_section_names_context_namespace_deployments_and_a_kubeconfig_next_to_the_file()
+    {
+        var path = Write("k.ops.psd1", "@{ Kubernetes = @{ Kubeconfig = 'kube/prod.yaml'; Context = 'prod'; Namespace = 'shop'; Deployments = @('api', 'web') } }");
+        var r = _s.Invoke($"$k = (Get-OpsEnvironment '{path}').Kubernetes; $k.Context; $k.Namespace; $k.Deployments -join ','; $k.Kubeconfig[0]");
+        Assert.Equal(new object[] { "prod", "shop", "api,web", Path.Combine(_dir, "kube", "prod.yaml") }, r.Select(o => o.BaseObject));
+    }
+
+    [Fact]
     public void Name_defaults_to_the_file_name_and_plain_strings_are_endpoints()
     {
         var path = Write("staging.ops.psd1", "@{ AppHealth = 'http://127.0.0.1:8080/health' }");
@@ -70,6 +78,8 @@ public sealed class EnvironmentTests : IDisposable
     [InlineData("@{ Databases = @(@{ Name = 'app'; Password = 'hunter2' }) }", "Passwords never go in an environment file")]
     [InlineData("@{ Databases = @(@{ Server = 'db1' }) }", "needs a Name or a Database")]
     [InlineData("@{ Databases = @(@{ Name = 'app'; Port = 99999 }) }", "is not a TCP port")]
+    [InlineData("@{ Kubernetes = @{ Context = 'prod'; Token = 'abc' } }", "Credentials never go in an environment file")]
+    [InlineData("@{ Kubernetes = @{ Namespce = 'shop' } }", "unknown key(s) 'Namespce'")]
     public void Invalid_content_is_a_clear_error(string content, string expected)
     {
         var path = Write("bad.ops.psd1", content);
