@@ -67,6 +67,40 @@ public class ModuleLoadingTests
     }
 
     [Fact]
+    public void KubernetesClient_loads_on_first_cluster_command_in_the_OpsTools_context_beside_another_YamlDotNet()
+    {
+        // kubeconfig parsing needs YamlDotNet 18; another module's older YamlDotNet in the default context must not matter.
+        var dir = Directory.CreateTempSubdirectory("opstools-kprobe-").FullName;
+        try
+        {
+            var kubeconfig = Path.Combine(dir, "config");
+            File.WriteAllText(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{HealthServer.FreePort()}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: abc\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n");
+            var otherYaml = Path.Combine(AppContext.BaseDirectory, "YamlDotNet.dll");
+            var probe = ImportProbe.Run(RepoPaths.ModuleManifest,
+                $"try {{ Get-Deployment -Kubeconfig '{kubeconfig}' -RequestTimeoutSec 3 -ErrorAction Stop }} catch {{ $_.FullyQualifiedErrorId.Split(',')[0] }}",
+                preload: new[] { otherYaml });
+            Assert.True(probe.ExitCode == 0, probe.Raw);
+            Assert.Equal("KubeUnreachable", probe.Output[0]); // the file was read; nothing listens there
+            var client = Assert.Single(probe.Assemblies, a => a.Name == "KubernetesClient");
+            Assert.Equal("OpsTools", client.LoadContext);
+            Assert.Contains(probe.Assemblies, a => a.Name == "YamlDotNet" && a.LoadContext == "OpsTools");
+            Assert.Contains(probe.Assemblies, a => a.Name == "YamlDotNet" && a.LoadContext == "Default");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Without_HOME_or_a_kubeconfig_a_cluster_command_says_how_to_log_in()
+    {
+        var bare = new Dictionary<string, string?> { ["HOME"] = null, ["KUBECONFIG"] = null, ["KUBERNETES_SERVICE_HOST"] = null, ["USERPROFILE"] = null };
+        var probe = ImportProbe.Run(RepoPaths.ModuleManifest,
+            "try { Get-Deployment -ErrorAction Stop } catch { $_.FullyQualifiedErrorId.Split(',')[0]; $_.Exception.Message }", environment: bare);
+        Assert.True(probe.ExitCode == 0, probe.Raw);
+        Assert.Equal("KubeconfigNotFound", probe.Output[0]);
+        Assert.Contains("KUBECONFIG", probe.Output[1]);
+    }
+
+    [Fact]
     public void Works_on_a_headless_host_without_HOME_or_a_temp_folder()
     {
         // cron, systemd units and CI containers often have no HOME, TEMP or profile.
