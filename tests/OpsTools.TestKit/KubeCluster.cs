@@ -29,6 +29,7 @@ public sealed class KubeCluster : IDisposable
     private Process? _etcd, _apiServer, _controllers;
     private int _etcdPort, _etcdPeerPort;
     private readonly List<string> _namespaces = new();
+    private readonly string? _externalAccount;
 
     /// <summary>True when the tests run against OPSTOOLS_TEST_KUBECONFIG.</summary>
     public bool External { get; }
@@ -64,9 +65,11 @@ public sealed class KubeCluster : IDisposable
         // with kubectl (which every such machine has), so no kubeconfig parser is needed here.
         Context = context ?? Kubectl(kubeconfig, null, "config", "current-context").Trim();
         Server = Kubectl(kubeconfig, Context, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}").Trim();
-        var token = Kubectl(kubeconfig, Context, "create", "token", "default", "-n", "default", "--duration=2h").Trim();
-        Kubectl(kubeconfig, Context, "create", "clusterrolebinding", "opstools-test-default-" + Guid.NewGuid().ToString("N")[..6],
-            "--clusterrole=cluster-admin", "--serviceaccount=default:default");
+        // A service account of its own with cluster-admin, removed again in Dispose.
+        _externalAccount = "opstools-test-" + Guid.NewGuid().ToString("N")[..6];
+        Kubectl(kubeconfig, Context, "create", "serviceaccount", _externalAccount, "-n", "default");
+        Kubectl(kubeconfig, Context, "create", "clusterrolebinding", _externalAccount, "--clusterrole=cluster-admin", $"--serviceaccount=default:{_externalAccount}");
+        var token = Kubectl(kubeconfig, Context, "create", "token", _externalAccount, "-n", "default", "--duration=2h").Trim();
         Api = new KubeApi(Server, token, null, insecure: true);
         WorkDirectory = Directory.CreateTempSubdirectory("opstools-kube-").FullName;
     }
@@ -503,6 +506,11 @@ public sealed class KubeCluster : IDisposable
             List<string> left;
             lock (_namespaces) left = _namespaces.ToList();
             foreach (var ns in left) DeleteNamespace(ns);
+            if (_externalAccount is not null)
+            {
+                try { Api.Delete($"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{_externalAccount}"); } catch (KubeApiException) { }
+                try { Api.Delete($"/api/v1/namespaces/default/serviceaccounts/{_externalAccount}"); } catch (KubeApiException) { }
+            }
         }
         Kubelet?.Dispose();
         Stop(ref _controllers);
