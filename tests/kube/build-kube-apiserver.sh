@@ -6,7 +6,7 @@
 #   tests/kube/build-kube-apiserver.sh            # builds into the cache when missing, prints the folder
 #
 # Cache: $OPSTOOLS_KUBE_CACHE, else /var/cache/opstools/kube (root) or ~/.cache/opstools/kube.
-# Needs: golang-go make rsync dpkg-dev (installed by .ci/run), and the Debian source index, which
+# Needs: golang-go make rsync (installed by .ci/run), and the Debian source index, which
 # this script reads through a private apt configuration derived from the machine's own sources
 # (the system's apt configuration is left as it is).
 set -euo pipefail
