@@ -51,7 +51,7 @@ public static class KubeQuantity
         var unit = loose.Groups["unit"].Value;
         string? meant = unit.ToLowerInvariant() switch
         {
-            "kb" => $"{number}k or {number}Ki",
+            "kb" or "k" => $"{number}k or {number}Ki",
             "mb" => $"{number}M or {number}Mi",
             "gb" => $"{number}G or {number}Gi",
             "tb" => $"{number}T or {number}Ti",

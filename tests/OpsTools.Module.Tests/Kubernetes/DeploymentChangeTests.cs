@@ -306,6 +306,30 @@ public sealed class DeploymentChangeTests : IDisposable
     }
 
     [Fact]
+    public void A_concurrent_change_between_read_and_write_409_is_retried_and_both_changes_are_kept()
+    {
+        Create("race");
+        using var s = new ModuleSession();
+        var writes = 0;
+        // While the -Confirm prompt is shown, another client changes the deployment: our write then carries a
+        // stale resourceVersion and the API server answers 409 Conflict.
+        s.Host.OnPrompt = _ =>
+        {
+            writes++;
+            _k.Api.Patch($"/apis/apps/v1/namespaces/{_ns}/deployments/race", new { metadata = new { labels = new Dictionary<string, string> { ["team"] = "payments" } } });
+        };
+        s.Host.ChoiceAnswer = 0; // Yes
+        var r = s.Run(Setup + "Set-DeploymentImage @Kube race busybox:1.35 -Confirm -Verbose");
+        Assert.Empty(r.Errors);
+        Assert.Equal(1, writes); // asked once, not again on the retry
+        Assert.True((bool)P(Assert.Single(r.Output), "Changed")!);
+        Assert.Contains(r.Verbose, v => v.Contains("409 Conflict") && v.Contains("attempt 2"));
+        var d = _k.GetDeployment(_ns, "race");
+        Assert.Equal("busybox:1.35", (string)d["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!);
+        Assert.Equal("payments", (string?)d["metadata"]!["labels"]!["team"]);
+    }
+
+    [Fact]
     public void A_missing_deployment_is_an_error_naming_it()
     {
         using var s = new ModuleSession();
