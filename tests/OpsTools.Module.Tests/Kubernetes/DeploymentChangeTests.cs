@@ -69,6 +69,11 @@ public sealed class DeploymentChangeTests : IDisposable
         Assert.Equal(2, (int)status["availableReplicas"]!);
         Assert.Contains(r.Progress, p => p.Activity.Contains("deployment/web"));
 
+        s.Host.ClearText();
+        Assert.Empty(s.Run("$r = Get-Deployment @Kube web | Set-DeploymentImage -Image busybox:1.35; $r | Out-Default").Errors);
+        Assert.Contains("no change", s.Host.Text);
+        Assert.Contains("deployment/web", s.Host.Text);
+
         // Same image again: nothing to write, no new revision.
         var again = s.Run(Setup + "Set-DeploymentImage @Kube web busybox:1.35");
         Assert.False((bool)P(Assert.Single(again.Output), "Changed")!);

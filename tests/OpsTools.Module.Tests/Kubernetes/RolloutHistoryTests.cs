@@ -53,6 +53,15 @@ public sealed class RolloutHistoryTests : IDisposable
         Assert.Equal(new[] { 0, 0, 1 }, r.Output.Select(o => (int)P(o, "Replicas")!));
         Assert.Equal("OpsTools.Kubernetes.RolloutRevision", r.Output[0].BaseObject.GetType().FullName);
 
+        // The console view has kubectl's columns.
+        s.Host.ClearText();
+        Assert.Empty(s.Run(_k.PowerShellSetup(_ns) + "; Get-RolloutHistory @Kube web | Out-Default").Errors);
+        Assert.Contains("REVISION", s.Host.Text);
+        Assert.Contains("CHANGE-CAUSE", s.Host.Text);
+        Assert.Contains("<none>", s.Host.Text);
+        Assert.Contains(ImageC, s.Host.Text);
+        Assert.Contains($"deployment/web (namespace {_ns})", s.Host.Text);
+
         var one = s.Run(_k.PowerShellSetup(_ns) + "; Get-Deployment @Kube web | Get-RolloutHistory -Revision 2");
         Assert.Empty(one.Errors);
         Assert.Equal(ImageB, Assert.Single((IEnumerable<string>)P(Assert.Single(one.Output), "Images")!));
