@@ -10,19 +10,8 @@ namespace OpsTools.Commands.Kubernetes;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "RolloutHistory")]
 [OutputType(typeof(RolloutRevision))]
-public sealed class GetRolloutHistoryCommand : KubeCmdlet
+public sealed class GetRolloutHistoryCommand : KubeWorkloadCmdlet
 {
-    /// <summary>The Deployment (StatefulSet) name(s); bound from Get-Deployment objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    /// <summary>Deployment (default) or StatefulSet; bound from Get-Deployment objects.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet("Deployment", "StatefulSet")]
-    public string Kind { get; set; } = "Deployment";
-
     /// <summary>Only this revision (kubectl rollout history --revision N).</summary>
     [Parameter(Position = 1)]
     [ValidateRange(1, long.MaxValue)]

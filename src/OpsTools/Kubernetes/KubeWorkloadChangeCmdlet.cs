@@ -5,13 +5,8 @@ using OpsTools.Kubernetes;
 
 namespace OpsTools.Commands.Kubernetes;
 
-/// <summary>
-/// Base of the commands that change a Deployment or StatefulSet (Set-DeploymentImage, Set-DeploymentResource,
-/// Set-DeploymentEnv, Set-DeploymentAnnotation, Suspend-Rollout, Resume-Rollout, Undo-Rollout): -Name (or
-/// Get-Deployment objects from the pipeline), -Kind, -Wait/-TimeoutSec; one result per workload; a failure
-/// for one workload is a non-terminating error and the pipeline goes on.
-/// </summary>
-public abstract class KubeWorkloadChangeCmdlet : KubeCmdlet
+/// <summary>Base of the commands about named Deployments or StatefulSets: -Name (or Get-Deployment objects from the pipeline) and -Kind.</summary>
+public abstract class KubeWorkloadCmdlet : KubeCmdlet
 {
     /// <summary>The Deployment (StatefulSet) name(s); bound from Get-Deployment objects.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -23,7 +18,16 @@ public abstract class KubeWorkloadChangeCmdlet : KubeCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateSet("Deployment", "StatefulSet")]
     public string Kind { get; set; } = "Deployment";
+}
 
+/// <summary>
+/// Base of the commands that change a Deployment or StatefulSet (Set-DeploymentImage, Set-DeploymentResource,
+/// Set-DeploymentEnv, Set-DeploymentAnnotation, Suspend-Rollout, Resume-Rollout, Undo-Rollout): -Name (or
+/// Get-Deployment objects from the pipeline), -Kind, -Wait/-TimeoutSec; one result per workload; a failure
+/// for one workload is a non-terminating error and the pipeline goes on.
+/// </summary>
+public abstract class KubeWorkloadChangeCmdlet : KubeWorkloadCmdlet
+{
     /// <summary>Wait until the rollout the change starts is complete (kubectl rollout status rules) and return its state in the result's Rollout property.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
