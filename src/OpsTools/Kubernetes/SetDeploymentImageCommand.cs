@@ -13,7 +13,7 @@ namespace OpsTools.Commands.Kubernetes;
 [OutputType(typeof(WorkloadChangeResult))]
 public sealed class SetDeploymentImageCommand : KubeWorkloadChangeCmdlet
 {
-    /// <summary>The image: a hashtable @{ container = 'image'; ... } (like 'oc set image deployment/x container=image'), or one image for the only container (or -Container).</summary>
+    /// <summary>The image: a hashtable @{ container = 'image'; ... }, 'container=image' strings (as 'oc set image deployment/x container=image' takes them), or one image for the only container (or -Container).</summary>
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNull]
     public object Image { get; set; } = null!;
@@ -34,27 +34,46 @@ public sealed class SetDeploymentImageCommand : KubeWorkloadChangeCmdlet
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
         var image = Image is PSObject p ? p.BaseObject : Image;
-        if (image is IDictionary table)
+        // 'container=image' strings, as oc/kubectl take them, become a table too.
+        if (image is string text && text.Contains('=')) image = new[] { text };
+        if (image is IEnumerable list and not string and not IDictionary)
+        {
+            var table = new Hashtable();
+            foreach (var item in list)
+            {
+                var pair = (item is PSObject pi ? pi.BaseObject : item)?.ToString() ?? "";
+                var eq = pair.IndexOf('=');
+                if (eq <= 0)
+                    Fail(new OpsToolsException("KubeImageArguments", OpsErrorKind.InvalidArgument,
+                        $"-Image '{pair}': with several values each must be container=image (as 'oc set image' takes them), or give -Image @{{ container = 'image' }}.", pair), "KubeImageArguments", ErrorCategory.InvalidArgument, pair);
+                table[pair[..eq]] = pair[(eq + 1)..];
+            }
+            image = table;
+        }
+        if (image is IDictionary dictionary)
         {
             if (Container is not null)
-                Fail(new OpsToolsException("KubeImageArguments", OpsErrorKind.InvalidArgument, "-Container goes with a single -Image 'image'; with -Image @{ container = 'image' } the table names the containers.", null), "KubeImageArguments", ErrorCategory.InvalidArgument, null);
-            if (table.Count == 0)
-                Fail(new OpsToolsException("KubeImageArguments", OpsErrorKind.InvalidArgument, "-Image @{} names no container: say @{ container = 'image' }.", null), "KubeImageArguments", ErrorCategory.InvalidArgument, null);
-            foreach (var (container, value) in Pairs(table))
-                if (string.IsNullOrWhiteSpace(value) || value.Any(char.IsWhiteSpace))
-                    Fail(new OpsToolsException("KubeImageArguments", OpsErrorKind.InvalidArgument, $"-Image: '{value}' for container '{container}' is not an image reference.", container), "KubeImageArguments", ErrorCategory.InvalidArgument, container);
-            _table = table;
+                Fail(new OpsToolsException("KubeImageArguments", OpsErrorKind.InvalidArgument, "-Container goes with a single -Image 'image'; with -Image @{ container = 'image' } (or container=image) the containers are named already.", null), "KubeImageArguments", ErrorCategory.InvalidArgument, null);
+            if (dictionary.Count == 0)
+                Fail(new OpsToolsException("KubeImageArguments", OpsErrorKind.InvalidArgument, "-Image names no container: say @{ container = 'image' }.", null), "KubeImageArguments", ErrorCategory.InvalidArgument, null);
+            foreach (var (container, value) in Pairs(dictionary))
+                if (!IsImageReference(value))
+                    Fail(new OpsToolsException("KubeImageArguments", OpsErrorKind.InvalidArgument, $"-Image: '{value}' for container '{container}' is not an image reference (registry/name:tag or name@sha256:digest).", container), "KubeImageArguments", ErrorCategory.InvalidArgument, container);
+            _table = dictionary;
         }
         else
         {
             _single = image.ToString();
-            if (string.IsNullOrWhiteSpace(_single) || _single.Any(char.IsWhiteSpace) || _single.Contains('='))
+            if (!IsImageReference(_single))
                 Fail(new OpsToolsException("KubeImageArguments", OpsErrorKind.InvalidArgument,
-                    $"-Image '{_single}' is not an image reference. Give -Image 'registry/name:tag' (with -Container when there are several containers) or -Image @{{ container = 'registry/name:tag' }}.", _single),
+                    $"-Image '{_single}' is not an image reference. Give -Image 'registry/name:tag' (with -Container when there are several containers), 'container=registry/name:tag' or @{{ container = 'registry/name:tag' }}.", _single),
                     "KubeImageArguments", ErrorCategory.InvalidArgument, _single);
         }
         return Task.CompletedTask;
     }
+
+    private static bool IsImageReference(string? value) =>
+        !string.IsNullOrWhiteSpace(value) && !value.Any(char.IsWhiteSpace) && !value.Contains('=') && !value.StartsWith('-');
 
     protected override Task ProcessRecordAsync(CancellationToken ct) =>
         EditEachAsync("SetImage", "Set image", workload =>

@@ -98,11 +98,16 @@ public sealed class DeploymentChangeTests : IDisposable
         Assert.Contains("duo, sidecar", unknown.Errors[0].Exception.Message);
         Assert.Equal(generation, Generation("duo"));
 
-        // Naming the container works; the sidecar keeps its image.
+        // Naming the container works; the other keeps its image. oc's container=image form too.
         var ok = s.Run(Setup + "Set-DeploymentImage @Kube duo busybox:1.35 -Container sidecar");
         Assert.Empty(ok.Errors);
         Assert.Equal(KubeCluster.TestImage, (string)Container("duo", 0)["image"]!);
         Assert.Equal("busybox:1.35", (string)Container("duo", 1)["image"]!);
+        var ocStyle = s.Run(Setup + "Set-DeploymentImage @Kube duo 'duo=busybox:1.34', 'sidecar=busybox:1.34'");
+        Assert.Empty(ocStyle.Errors);
+        Assert.Equal(2, Changes(Assert.Single(ocStyle.Output)).Count());
+        Assert.Equal("busybox:1.34", (string)Container("duo", 0)["image"]!);
+        Assert.Equal("busybox:1.34", (string)Container("duo", 1)["image"]!);
     }
 
     [Fact]

@@ -126,6 +126,13 @@ public sealed class RolloutHistoryTests : IDisposable
         Assert.Contains(_ns, e.Exception.Message);
         Assert.Equal(ImageB, TemplateImage("one"));
         Assert.Equal("2", RevisionAnnotation("one"));
+
+        // Back to the revision it runs: skipped with a warning, as kubectl does.
+        var same = s.Run(_k.PowerShellSetup(_ns) + "; Undo-Rollout @Kube one -ToRevision 2 -Force");
+        Assert.Empty(same.Errors);
+        Assert.False((bool)P(Assert.Single(same.Output), "Changed")!);
+        Assert.Contains(same.Warnings, w => w.Contains("skipped rollback"));
+        Assert.Equal("2", RevisionAnnotation("one"));
     }
 
     [Fact]
