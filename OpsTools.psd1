@@ -24,6 +24,7 @@
         'Formats/Backup.Store.format.ps1xml'
         'Formats/Backup.Test.format.ps1xml'
         'Formats/Backup.Restore.format.ps1xml'
+        'Formats/Kubernetes.Rollouts.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -43,15 +44,23 @@
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'
+        'Get-RolloutHistory'
         'Invoke-BackupRetention'
         'Invoke-DbReindex'
         'Invoke-DbVacuum'
         'Remove-Backup'
         'Restore-Backup'
         'Restore-Directory'
+        'Resume-Rollout'
         'Set-DbSetting'
+        'Set-DeploymentAnnotation'
+        'Set-DeploymentEnv'
+        'Set-DeploymentImage'
+        'Set-DeploymentResource'
         'Stop-DbConnection'
+        'Suspend-Rollout'
         'Test-Backup'
+        'Undo-Rollout'
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'

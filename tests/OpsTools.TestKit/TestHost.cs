@@ -31,6 +31,8 @@ public sealed class TestHost : PSHost
     public IReadOnlyList<string> Prompts => _ui.Prompts;
     /// <summary>The choice index given to confirmation prompts (0 = Yes, 2 = No in ShouldProcess prompts).</summary>
     public int ChoiceAnswer { get => _ui.ChoiceAnswer; set => _ui.ChoiceAnswer = value; }
+    /// <summary>Runs when a confirmation prompt is shown, before it is answered (tests that change things "while the user reads").</summary>
+    public Action<string>? OnPrompt { get => _ui.OnPrompt; set => _ui.OnPrompt = value; }
     public void ClearText() => _ui.Clear();
 
     public override void EnterNestedPrompt() => throw new NotSupportedException();
@@ -47,6 +49,7 @@ public sealed class TestHost : PSHost
         public readonly List<ProgressRecord> Progress = new();
         public readonly List<string> Prompts = new();
         public int ChoiceAnswer { get; set; }
+        public Action<string>? OnPrompt { get; set; }
         private readonly TestRawUI _raw = new();
 
         public string Text { get { lock (_gate) return _text.ToString(); } }
@@ -64,6 +67,7 @@ public sealed class TestHost : PSHost
         public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice)
         {
             lock (_gate) Prompts.Add(caption + ": " + message);
+            OnPrompt?.Invoke(caption + ": " + message);
             return ChoiceAnswer;
         }
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) =>
