@@ -24,6 +24,7 @@
         'Formats/Backup.Store.format.ps1xml'
         'Formats/Backup.Test.format.ps1xml'
         'Formats/Backup.Restore.format.ps1xml'
+        'Formats/Kubernetes.Workloads.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -47,11 +48,14 @@
         'Invoke-DbReindex'
         'Invoke-DbVacuum'
         'Remove-Backup'
+        'Restart-Deployment'
         'Restore-Backup'
         'Restore-Directory'
         'Set-DbSetting'
+        'Set-ReplicaCount'
         'Stop-DbConnection'
         'Test-Backup'
+        'Wait-Rollout'
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'
