@@ -18,10 +18,13 @@ public sealed class SetReplicaCountCommand : KubeRolloutCmdlet
     [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
-    /// <summary>The replica count to set (0 or more). Scaling to 0 asks for confirmation unless -Force.</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>
+    /// The replica count to set (0 or more). Scaling to 0 asks for confirmation unless -Force. From piped Set-ReplicaCount
+    /// results it binds their PreviousReplicas, so <c>$before | Set-ReplicaCount</c> scales each one back.
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(0, 100000)]
-    [Alias("Count")]
+    [Alias("PreviousReplicas")]
     public int Replicas { get; set; }
 
     /// <summary>Deployment (default) or StatefulSet; bound by property name from piped objects.</summary>

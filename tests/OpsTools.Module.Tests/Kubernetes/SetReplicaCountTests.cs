@@ -99,6 +99,44 @@ public sealed class SetReplicaCountTests : IDisposable
     }
 
     [Fact]
+    public void Piping_the_results_back_without_a_count_restores_each_deployment_to_its_own_previous_count()
+    {
+        _k.CreateDeployment(_ns, KubeCluster.NewDeployment("front", 2));
+        _k.CreateDeployment(_ns, KubeCluster.NewDeployment("back", 3));
+        using var s = new ModuleSession();
+        var r = s.Run(Setup + """
+            $before = Get-Deployment @Kube | Set-ReplicaCount -Replicas 0 -Force -Wait -TimeoutSec 60
+            $before | Set-ReplicaCount -Wait -TimeoutSec 60
+            """);
+        Assert.Empty(r.Errors);
+        Assert.Equal(new[] { "back", "front" }, r.Output.Select(o => (string)P(o, "Name")!));
+        Assert.Equal(new[] { 3, 2 }, r.Output.Select(o => (int)P(o, "DesiredReplicas")!));
+        Assert.All(r.Output, o => Assert.Equal(0, P(o, "PreviousReplicas")));
+        Assert.All(r.Output, o => Assert.Equal("Complete", P(o, "State")));
+        Assert.Equal(2, SpecReplicas("front"));
+        Assert.Equal(3, SpecReplicas("back"));
+    }
+
+    [Fact]
+    public void The_console_views_show_kubectls_columns_the_scale_and_the_rollout()
+    {
+        _k.CreateDeployment(_ns, KubeCluster.NewDeployment("shown", 1));
+        _k.WaitForDeployment(_ns, "shown");
+        using var s = new ModuleSession();
+        s.Invoke(Setup + "Get-Deployment @Kube | Out-Default");
+        var table = s.Host.Text;
+        Assert.Matches(@"Name\s+Ready\s+UpToDate\s+Available\s+Age\s+Rollout\s+Images", table);
+        Assert.Matches(@"shown\s+1/1\s+1\s+1\s+\d+[smhd]\s+Complete\s+" + System.Text.RegularExpressions.Regex.Escape(KubeCluster.TestImage), table);
+        Assert.Contains($"context '{_k.Context}', namespace '{_ns}'", table);
+        s.Host.ClearText();
+        s.Invoke(Setup + "Set-ReplicaCount @Kube shown 2 -Wait -TimeoutSec 60 | Out-Default");
+        Assert.Matches(@"shown\s+1 -> 2\s+2/2\s+Complete\s+deployment ""shown"" successfully rolled out", s.Host.Text);
+        s.Host.ClearText();
+        s.Invoke(Setup + "Wait-Rollout @Kube shown | Out-Default");
+        Assert.Matches(@"shown\s+Complete\s+2/2\s+1\s+\d+\.\ds\s+deployment ""shown"" successfully rolled out", s.Host.Text);
+    }
+
+    [Fact]
     public void Scaling_to_zero_asks_first_and_declining_or_WhatIf_leaves_it_running()
     {
         _k.CreateDeployment(_ns, KubeCluster.NewDeployment("keep", 2));
