@@ -15,7 +15,7 @@ public sealed record WorkloadReplicas(string Kind, string Name, int Replicas, in
 public static class KubeScale
 {
     /// <summary>Writes tried before a run of 409 Conflicts is reported as KubeConflict.</summary>
-    public const int MaxAttempts = 8;
+    public const int MaxAttempts = 10;
 
     /// <summary>Reads the Deployment or StatefulSet's replicas (spec and status) and resourceVersion.</summary>
     public static async Task<WorkloadReplicas> ReadAsync(KubeTarget target, string ns, string kind, string name, CancellationToken ct)
@@ -66,7 +66,9 @@ public static class KubeScale
                 // Someone else wrote the workload since we read it (the controller's status update right after
                 // an earlier scale, an operator, a CI job): back off a little (with jitter, so two scalers do
                 // not collide again in step), read the new state and try again.
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200, 5 << attempt) * (0.5 + Random.Shared.NextDouble())), ct).ConfigureAwait(false);
+                // The first retries go at once: most conflicts are a status update that changed nothing we care about.
+                if (attempt >= 2)
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200, 5 << attempt) * (0.5 + Random.Shared.NextDouble())), ct).ConfigureAwait(false);
                 current = await ReadAsync(target, ns, kind, name, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (KubeErrors.Translate(e, target, action, objectRef, ns, ct) is { } translated && !ReferenceEquals(translated, e))
