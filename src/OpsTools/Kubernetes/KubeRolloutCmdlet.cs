@@ -85,6 +85,29 @@ public abstract class KubeRolloutCmdlet : KubeCmdlet
     }
 
     /// <summary>
+    /// Writes the outcomes of <see cref="WaitAllAsync"/> as Wait-Rollout and Restart-Deployment return them: the status (and
+    /// what it means, see <see cref="ReportRollout"/>), or the error that ended the wait, prefixed with what had been done
+    /// before waiting (<paramref name="done"/>, e.g. "was restarted"), so the user knows the change itself went through.
+    /// </summary>
+    protected void WriteOutcomes(IEnumerable<WaitOutcome> outcomes, string? done)
+    {
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Status is { } status)
+            {
+                Output(status);
+                ReportRollout(status, status);
+                continue;
+            }
+            var error = outcome.Error!;
+            if (done is not null)
+                error = new OpsToolsException(error.ErrorId, error.Kind,
+                    $"{outcome.Wait.Kind.ToLowerInvariant()}/{outcome.Wait.Name} {done}, but waiting for its rollout failed: {error.Message}", outcome.Wait.Name, error);
+            ObjectError(error, error.ErrorId, outcome.Wait.Name);
+        }
+    }
+
+    /// <summary>
     /// Writes what a finished rollout means for the caller: nothing for Complete; a warning for Paused; a
     /// non-terminating error KubeRolloutFailed (ProgressDeadlineExceeded) or KubeRolloutTimedOut (-TimeoutSec
     /// passed), after the status object itself has been written.

@@ -53,21 +53,6 @@ public sealed class RestartDeploymentCommand : KubeRolloutCmdlet
         }
     }
 
-    protected override async Task EndProcessingAsync(CancellationToken ct)
-    {
-        foreach (var outcome in await WaitAllAsync(_waits, ct).ConfigureAwait(false))
-        {
-            if (outcome.Status is { } status)
-            {
-                Output(status);
-                ReportRollout(status, status);
-            }
-            else
-            {
-                ObjectError(new OpsToolsException(outcome.Error!.ErrorId, outcome.Error.Kind,
-                    $"{outcome.Wait.Kind.ToLowerInvariant()}/{outcome.Wait.Name} was restarted, but waiting for its rollout failed: {outcome.Error.Message}",
-                    outcome.Wait.Name, outcome.Error), outcome.Error.ErrorId, outcome.Wait.Name);
-            }
-        }
-    }
+    protected override async Task EndProcessingAsync(CancellationToken ct) =>
+        WriteOutcomes(await WaitAllAsync(_waits, ct).ConfigureAwait(false), done: "was restarted");
 }

@@ -33,19 +33,6 @@ public sealed class WaitRolloutCommand : KubeRolloutCmdlet
         return Task.CompletedTask;
     }
 
-    protected override async Task EndProcessingAsync(CancellationToken ct)
-    {
-        foreach (var outcome in await WaitAllAsync(_waits, ct).ConfigureAwait(false))
-        {
-            if (outcome.Status is { } status)
-            {
-                Output(status);
-                ReportRollout(status, status);
-            }
-            else
-            {
-                ObjectError(outcome.Error!, outcome.Error!.ErrorId, outcome.Wait.Name);
-            }
-        }
-    }
+    protected override async Task EndProcessingAsync(CancellationToken ct) =>
+        WriteOutcomes(await WaitAllAsync(_waits, ct).ConfigureAwait(false), done: null);
 }
