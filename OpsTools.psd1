@@ -25,6 +25,7 @@
         'Formats/Backup.Test.format.ps1xml'
         'Formats/Backup.Restore.format.ps1xml'
         'Formats/Kubernetes.Rollouts.format.ps1xml'
+        'Formats/Kubernetes.Workloads.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -49,6 +50,7 @@
         'Invoke-DbReindex'
         'Invoke-DbVacuum'
         'Remove-Backup'
+        'Restart-Deployment'
         'Restore-Backup'
         'Restore-Directory'
         'Resume-Rollout'
@@ -57,10 +59,12 @@
         'Set-DeploymentEnv'
         'Set-DeploymentImage'
         'Set-DeploymentResource'
+        'Set-ReplicaCount'
         'Stop-DbConnection'
         'Suspend-Rollout'
         'Test-Backup'
         'Undo-Rollout'
+        'Wait-Rollout'
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'

@@ -124,6 +124,7 @@ public static class KubeRollout
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(500);
         RolloutStatus? last = null;
         string? lastMessage = null;
+        string? outage = null;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -131,6 +132,7 @@ public static class KubeRollout
             {
                 var workload = await ReadWorkloadAsync(target, ns, kind, name, ct).ConfigureAwait(false);
                 last = StatusOf(target, workload);
+                outage = null;
                 if (last.Message != lastMessage) { lastMessage = last.Message; onProgress?.Invoke(last); }
                 if (last.State is RolloutState.Complete or RolloutState.Failed or RolloutState.Paused)
                 {
@@ -140,7 +142,10 @@ public static class KubeRollout
             }
             catch (OpsToolsException e) when (e.ErrorId is "KubeUnreachable" or "KubeTimeout" && sw.Elapsed < timeout)
             {
-                // The API server restarting or a network blip: keep waiting within the timeout.
+                // The API server restarting or a network blip: keep waiting within the timeout. Once it answers
+                // again, its status is reported even if unchanged (the progress line showed the outage meanwhile).
+                outage = e.Message;
+                lastMessage = null;
                 onProgress?.Invoke(new RolloutStatus { Context = target.Context, Namespace = ns, Kind = kind, Name = name, State = RolloutState.Progressing, Message = "API server unreachable, retrying: " + e.Message });
             }
             if (sw.Elapsed >= timeout)
@@ -148,7 +153,9 @@ public static class KubeRollout
                 if (last is null)
                     throw new OpsToolsException("KubeTimeout", OpsErrorKind.Timeout, $"Waited {timeout.TotalSeconds:0} s for {kind.ToLowerInvariant()} '{name}' in {target.Describe(ns)} without an answer from the API server.", name);
                 last.State = RolloutState.TimedOut;
-                last.Message = $"timed out after {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s: {last.Message}";
+                last.Message = outage is null
+                    ? $"timed out after {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s: {last.Message}"
+                    : $"timed out after {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s, the API server unreachable at the end: {outage} Last status read: {last.Message}";
                 last.Waited = sw.Elapsed;
                 return last;
             }

@@ -67,6 +67,14 @@ public static class KubeTargetResolver
         {
             clientConfig = KubernetesClientConfiguration.BuildConfigFromConfigObject(config, context);
         }
+        catch (Exception e) when (ExecPlugin(config, context) is { } plugin && e is KubeConfigException or IOException or System.ComponentModel.Win32Exception)
+        {
+            // The client runs the user's exec credential plugin (EKS, AKS, GKE, oc ...) while building the
+            // configuration: its failure is a login problem, not a broken kubeconfig.
+            throw new OpsToolsException("KubeAuthPluginFailed", OpsErrorKind.PermissionDenied,
+                $"Cannot get credentials for context '{context}' ({string.Join(", ", existing)}): its exec plugin '{plugin}' failed: {Security.Redaction.ScrubText(FirstLine(e))}. Run the plugin (or its login command) by hand to see why, log in again and retry.",
+                context, e);
+        }
         catch (Exception e) when (e is KubeConfigException or InvalidOperationException or ArgumentException or FormatException or IOException or System.Security.Cryptography.CryptographicException)
         {
             throw new OpsToolsException("KubeconfigInvalid", OpsErrorKind.InvalidData,
@@ -85,6 +93,13 @@ public static class KubeTargetResolver
             return new k8s.Kubernetes(clientConfig);
         });
         return KubeTargetRegistry.Adopt(new KubeTarget(client, context, ns, clientConfig.Host ?? "?", userName, source));
+    }
+
+    /// <summary>The command of the exec credential plugin the context's user runs, or null.</summary>
+    private static string? ExecPlugin(K8SConfiguration config, string context)
+    {
+        var user = config.Contexts?.FirstOrDefault(c => c.Name == context)?.ContextDetails?.User;
+        return config.Users?.FirstOrDefault(u => u.Name == user)?.UserCredentials?.ExternalExecution?.Command;
     }
 
     private static KubeTarget InCluster(KubeTargetSpec spec)

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using OpsTools.TestKit;
+
+// Usage: dotnet run -c Release --project bench/KubeScaleBench [-- deployments repetitions]
+var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 50;
+var repetitions = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7;
+const string Kubectl = "/usr/bin/kubectl";
+if (!File.Exists(Kubectl)) throw new InvalidOperationException("kubectl not found at " + Kubectl);
+
+var sw = Stopwatch.StartNew();
+using var k = KubeCluster.Start();
+Console.WriteLine($"KubeScaleBench: {count} deployments, {repetitions} repetitions, kube-apiserver {KubeCluster.Version} at {k.Server} (started in {sw.Elapsed.TotalSeconds:0.0} s)");
+Console.WriteLine($"  machine: {Environment.ProcessorCount} CPU(s), {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+Console.WriteLine($"  kubectl: {Run("/bin/sh", "-c", $"{Kubectl} version --client --short 2>/dev/null || {Kubectl} version --client").Split('\n')[0].Trim()}");
+
+// The fake kubelet stays paused: pods are created and deleted by the real controllers on both sides alike, but nobody
+// reports them running, so the API server is not also busy with status updates while the sides are timed.
+k.Kubelet!.Paused = true;
+var ns = k.CreateNamespace("bench");
+var names = Enumerable.Range(1, count).Select(i => $"app{i:000}").ToList();
+foreach (var n in names) k.CreateDeployment(ns, KubeCluster.NewDeployment(n, 1));
+var namesFile = Path.Combine(k.WorkDirectory, "names.txt");
+File.WriteAllLines(namesFile, names);
+
+using var session = new ModuleSession();
+session.Invoke(k.PowerShellSetup(ns));
+
+int[] SpecReplicas() => k.Api.Get($"/apis/apps/v1/namespaces/{ns}/deployments")["items"]!.AsArray().Select(d => (int)d!["spec"]!["replicas"]!).ToArray();
+
+void Check(string side, int replicas)
+{
+    var got = SpecReplicas();
+    if (got.Length != count || got.Any(r => r != replicas))
+        throw new InvalidOperationException($"{side}: expected {count} deployments at {replicas}, got {string.Join(",", got)}");
+}
+
+var writes = new List<int>();
+// Before each timed side: let the controllers finish with the previous side's 50 changes (ReplicaSets updated, pods created or
+// deleted, status written), so that neither side pays for the other's aftermath (busy API server, status writes = 409s).
+void Settle()
+{
+    KubeCluster.WaitFor(() => k.Api.Get($"/apis/apps/v1/namespaces/{ns}/deployments")["items"]!.AsArray().All(d =>
+        ((long?)d!["status"]?["observedGeneration"] ?? 0) >= (long)d["metadata"]!["generation"]!
+        && ((int?)d["status"]?["replicas"] ?? 0) == (int)d["spec"]!["replicas"]!), TimeSpan.FromSeconds(120), "the deployments to settle");
+    Thread.Sleep(500);
+}
+
+double RunOpsTools(int replicas)
+{
+    Settle();
+    var t = Stopwatch.StartNew();
+    var r = session.Run($"$r = Get-Deployment @Kube | Set-ReplicaCount -Replicas {replicas}; @($r | Where-Object Changed).Count; $a = 0; $r | ForEach-Object {{ $a += $_.Attempts }}; $a");
+    t.Stop();
+    if (r.Terminating is not null || r.Errors.Count > 0)
+        throw new InvalidOperationException("Set-ReplicaCount failed: " + (r.Terminating?.Message ?? r.Errors[0].ToString()));
+    var changed = Convert.ToInt32(r.Output[0].BaseObject, CultureInfo.InvariantCulture);
+    if (changed != count) throw new InvalidOperationException($"Set-ReplicaCount changed {changed} of {count}");
+    writes.Add(Convert.ToInt32(r.Output[1].BaseObject, CultureInfo.InvariantCulture));
+    Check("OpsTools", replicas);
+    return t.Elapsed.TotalMilliseconds;
+}
+
+double RunKubectl(int replicas)
+{
+    Settle();
+    var script = $"set -e; while read -r n; do {Kubectl} --kubeconfig='{k.KubeconfigPath}' --context='{k.Context}' -n '{ns}' scale deployment/\"$n\" --replicas={replicas} >/dev/null; done < '{namesFile}'";
+    var t = Stopwatch.StartNew();
+    Run("/bin/bash", "-c", script);
+    t.Stop();
+    Check("kubectl", replicas);
+    return t.Elapsed.TotalMilliseconds;
+}
+
+// Every timed run changes every deployment (1 -> 2 -> 1 ...): no side gets the "already there" shortcut.
+var current = 1;
+int Next() => current = current == 1 ? 2 : 1;
+
+// Warm-up: one of each (JIT, module load, kubectl's discovery cache), not counted.
+RunOpsTools(Next());
+RunKubectl(Next());
+
+var ops = new List<double>();
+var kc = new List<double>();
+Console.WriteLine();
+Console.WriteLine($"| run | Get-Deployment \\| Set-ReplicaCount ({count}) | kubectl scale loop ({count}) | ratio |");
+Console.WriteLine("| --- | ---: | ---: | ---: |");
+for (var rep = 1; rep <= repetitions; rep++)
+{
+    double o, c;
+    if (rep % 2 == 1) { o = RunOpsTools(Next()); c = RunKubectl(Next()); }
+    else { c = RunKubectl(Next()); o = RunOpsTools(Next()); }
+    ops.Add(o); kc.Add(c);
+    Console.WriteLine($"| {rep} | {o:0} ms ({writes[^1]} writes) | {c:0} ms | {c / o:0.0} |");
+}
+double Median(List<double> x) { var s = x.OrderBy(v => v).ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
+var mo = Median(ops); var mk = Median(kc);
+Console.WriteLine($"| **median** | **{mo:0} ms** | **{mk:0} ms** | **{mk / mo:0.0}** |");
+Console.WriteLine();
+Console.WriteLine($"kubectl / OpsTools = {mk / mo:0.0} x (goal >= 10); per deployment: OpsTools {mo / count:0.0} ms, kubectl {mk / count:0.0} ms");
+k.DeleteNamespace(ns);
+
+static string Run(string exe, params string[] args)
+{
+    var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+    foreach (var a in args) psi.ArgumentList.Add(a);
+    using var p = Process.Start(psi)!;
+    var err = p.StandardError.ReadToEndAsync();
+    var output = p.StandardOutput.ReadToEnd();
+    p.WaitForExit();
+    if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} failed ({p.ExitCode}): {err.Result}");
+    return output;
+}

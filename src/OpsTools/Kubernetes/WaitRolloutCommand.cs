@@ -1,0 +1,38 @@
+using System.Management.Automation;
+using OpsTools.Kubernetes;
+
+namespace OpsTools.Commands.Kubernetes;
+
+/// <summary>
+/// <para type="synopsis">Waits until Deployment or StatefulSet rollouts are complete (kubectl rollout status / oc rollout status).</para>
+/// <para type="description">By name or from the pipeline (Get-Deployment, Set-ReplicaCount, Restart-Deployment objects); several at once. The rules of kubectl rollout status: the controller has seen the change, every replica is updated and available, no old replica is left; ProgressDeadlineExceeded is a failure. Returns the RolloutStatus; a failed or timed-out rollout also writes a non-terminating error (KubeRolloutFailed, KubeRolloutTimedOut).</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Wait, "Rollout")]
+[OutputType(typeof(RolloutStatus))]
+public sealed class WaitRolloutCommand : KubeRolloutCmdlet
+{
+    /// <summary>Names of the Deployments (or StatefulSets with -Kind StatefulSet); bound by property name from piped objects.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>Deployment (default) or StatefulSet; bound by property name from piped objects.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet("Deployment", "StatefulSet")]
+    public string Kind { get; set; } = "Deployment";
+
+    private readonly List<PendingWait> _waits = new();
+
+    protected override Task ProcessRecordAsync(CancellationToken ct)
+    {
+        var target = ResolveTarget();
+        foreach (var name in Name)
+            if (!_waits.Any(w => w.Target.Id == target.Id && w.Namespace == target.Namespace && w.Kind == Kind && w.Name == name))
+                _waits.Add(new PendingWait(target, target.Namespace, Kind, name));
+        return Task.CompletedTask;
+    }
+
+    protected override async Task EndProcessingAsync(CancellationToken ct) =>
+        WriteOutcomes(await WaitAllAsync(_waits, ct).ConfigureAwait(false), done: null);
+}
