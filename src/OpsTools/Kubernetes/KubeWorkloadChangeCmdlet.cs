@@ -24,18 +24,26 @@ public abstract class KubeWorkloadCmdlet : KubeCmdlet
 /// Base of the commands that change a Deployment or StatefulSet (Set-DeploymentImage, Set-DeploymentResource,
 /// Set-DeploymentEnv, Set-DeploymentAnnotation, Suspend-Rollout, Resume-Rollout, Undo-Rollout): -Name (or
 /// Get-Deployment objects from the pipeline), -Kind, -Wait/-TimeoutSec; one result per workload; a failure
-/// for one workload is a non-terminating error and the pipeline goes on.
+/// for one workload is a non-terminating error and the pipeline goes on. A rollout that fails or does not finish
+/// within -TimeoutSec is reported as Set-ReplicaCount and Wait-Rollout report it (see KubeRolloutCmdlet.ReportRollout):
+/// the result, then a non-terminating KubeRolloutFailed / KubeRolloutTimedOut error, so that CI notices.
 /// </summary>
-public abstract class KubeWorkloadChangeCmdlet : KubeWorkloadCmdlet
+public abstract class KubeWorkloadChangeCmdlet : KubeRolloutCmdlet
 {
+    /// <summary>The Deployment (StatefulSet) name(s); bound from Get-Deployment objects.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>Deployment (default) or StatefulSet; bound from Get-Deployment objects.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet("Deployment", "StatefulSet")]
+    public string Kind { get; set; } = "Deployment";
+
     /// <summary>Wait until the rollout the change starts is complete (kubectl rollout status rules) and return its state in the result's Rollout property.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
-
-    /// <summary>With -Wait: seconds to wait for the rollout (default 300). When they pass, Rollout.State is TimedOut (a result, not an error).</summary>
-    [Parameter]
-    [ValidateRange(1, 86400)]
-    public double TimeoutSec { get; set; } = 300;
 
     private bool? _whatIf;
 
@@ -72,6 +80,7 @@ public abstract class KubeWorkloadChangeCmdlet : KubeWorkloadCmdlet
                 if (Wait && !await IsWhatIfAsync().ConfigureAwait(false) && (outcome.Written || outcome.Changes.Count == 0))
                     result.Rollout = await WaitForRolloutAsync(target, name, ct).ConfigureAwait(false);
                 Output(result);
+                if (result.Rollout is { } rollout) ReportRollout(rollout, result);
             }
             catch (OpsToolsException e) { ObjectError(e, e.ErrorId, name); }
         }
@@ -84,15 +93,13 @@ public abstract class KubeWorkloadChangeCmdlet : KubeWorkloadCmdlet
         return $"{verb}: {string.Join("; ", changes)}{(restarts ? " (changes the pod template: starts a rollout that replaces the pods)" : "")}";
     }
 
-    /// <summary>Waits for the rollout with progress records; the state at the end (TimedOut is a result).</summary>
+    /// <summary>Waits for the rollout with progress records; the state at the end (Failed/TimedOut are reported by the caller).</summary>
     protected async Task<RolloutStatus> WaitForRolloutAsync(KubeTarget target, string name, CancellationToken ct)
     {
         var activity = $"Rollout of {Kind.ToLowerInvariant()}/{name}";
         var status = await KubeRollout.WaitAsync(target, target.Namespace, Kind, name, TimeSpan.FromSeconds(TimeoutSec),
             s => Progress(new ProgressRecord(Math.Abs(name.GetHashCode()) % 100000 + 1, activity, s.Message)), ct).ConfigureAwait(false);
         Progress(new ProgressRecord(Math.Abs(name.GetHashCode()) % 100000 + 1, activity, status.Message) { RecordType = ProgressRecordType.Completed });
-        if (status.State is RolloutState.Failed or RolloutState.TimedOut)
-            Warning($"{Describe(target, name)}: {status.Message}");
         return status;
     }
 

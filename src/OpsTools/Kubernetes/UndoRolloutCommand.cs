@@ -42,6 +42,7 @@ public sealed class UndoRolloutCommand : KubeWorkloadChangeCmdlet
                 if (Wait && !whatIf && (result.Changed || !anyChange))
                     result.Rollout = await WaitForRolloutAsync(target, name, ct).ConfigureAwait(false);
                 Output(result);
+                if (result.Rollout is { } rollout) ReportRollout(rollout, result);
             }
             catch (OpsToolsException e) { ObjectError(e, e.ErrorId, name); }
         }

@@ -81,6 +81,27 @@ public sealed class DeploymentChangeTests : IDisposable
     }
 
     [Fact]
+    public void A_change_whose_rollout_does_not_finish_in_time_returns_the_result_and_a_KubeRolloutTimedOut_error()
+    {
+        if (_k.External) return; // needs pods that never become ready: the fake kubelet stops reporting
+        Create("slow", 1);
+        _k.Kubelet!.Paused = true;
+        try
+        {
+            using var s = new ModuleSession();
+            var r = s.Run(Setup + "Set-DeploymentImage @Kube slow busybox:1.35 -Wait -TimeoutSec 3; \"ok=$?\"");
+            var result = Assert.Single(r.Output, o => o.BaseObject.GetType().Name == "WorkloadChangeResult");
+            Assert.Equal("TimedOut", RunResult.Prop(PSObject.AsPSObject(P(result, "Rollout")!), "State")!.ToString());
+            var e = Assert.Single(r.Errors);
+            Assert.StartsWith("KubeRolloutTimedOut,", e.FullyQualifiedErrorId);
+            Assert.Contains("'slow'", e.Exception.Message);
+            Assert.Equal("ok=False", r.Output.Last().BaseObject);
+            Assert.Equal("busybox:1.35", (string?)Container("slow")["image"]); // the change itself stays made
+        }
+        finally { _k.Kubelet!.Paused = false; }
+    }
+
+    [Fact]
     public void Unknown_or_ambiguous_container_is_an_error_listing_the_containers_and_changes_nothing()
     {
         Create("duo", sidecar: true);
