@@ -201,7 +201,7 @@ public static class SecretRotation
             for (var i = 0; i < workloads.Count; i++) workloads[i].Rollout = statuses[i];
             var bad = workloads.Where(w => w.Rollout!.State != RolloutState.Complete).ToList();
             if (bad.Count > 0)
-                failure = string.Join("; ", bad.Select(w => $"{w.Kind.ToLowerInvariant()} '{w.Name}' rollout {w.Rollout!.State}: {w.Rollout.Message}"));
+                failure = string.Join("; ", bad.Select(w => $"{w.Kind.ToLowerInvariant()} '{w.Name}' rollout {w.Rollout!.State}: {w.Rollout.Message.TrimEnd('.')}"));
         }
         catch (OpsToolsException e)
         {
