@@ -198,6 +198,36 @@ public sealed class UpdateSecretTests : IDisposable
     }
 
     [Fact]
+    public void Ctrl_C_while_waiting_for_the_rollout_puts_the_old_data_back_and_undoes_the_restart()
+    {
+        if (_k.External) return; // needs the paused fake kubelet so that the wait lasts until we press Ctrl+C
+        CreateSecret("stopme", new Dictionary<string, string> { ["password"] = "before" });
+        CreateUser("waiter", "stopme", "env");
+        _k.WaitForDeployment(_ns, "waiter");
+        using var s = new ModuleSession();
+        using var stop = new CancellationTokenSource();
+        RunResult r;
+        _k.Kubelet!.Paused = true;
+        try
+        {
+            // Ctrl+C once the restart is really in the cluster (the command is then waiting for the rollout).
+            var watcher = Task.Run(() =>
+            {
+                KubeCluster.WaitFor(() => TemplateRestartedAt("waiter") is not null, TimeSpan.FromSeconds(60), "the restart");
+                stop.Cancel();
+            });
+            r = s.Run(_k.PowerShellSetup(_ns) + "; Update-Secret @Kube stopme -Generate password -Force -TimeoutSec 120", stopAfter: stop.Token);
+            watcher.Wait(TimeSpan.FromSeconds(5));
+        }
+        finally { _k.Kubelet.Paused = false; }
+        Assert.True(stop.IsCancellationRequested);
+        Assert.Empty(r.Output);
+        Assert.Equal(B64("before"), (string?)SecretData("stopme")["password"]);
+        Assert.Null(TemplateRestartedAt("waiter"));
+        _k.WaitForDeployment(_ns, "waiter", TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public void WhatIf_names_the_keys_and_the_workloads_and_changes_nothing()
     {
         CreateSecret("web", new Dictionary<string, string> { ["jwt-secret"] = "a", ["session-secret"] = "b" });
