@@ -128,11 +128,17 @@ public static class KubeAutoscalers
     private static AutoscalerChangeResult Result(KubeTarget target, string ns, string name, string version, AutoscalerInfo before, AutoscalerInfo after, IReadOnlyList<string> changes) =>
         new() { Context = target.Context, Namespace = ns, Name = name, ApiVersion = version, Before = before, After = after, Changes = changes, ClusterId = target.WithNamespace(ns).Id };
 
-    private static void CheckRange(string name, int min, int max)
+    /// <summary>minReplicas/maxReplicas after <paramref name="change"/>, checked against each other (the one not given keeps its value).</summary>
+    private static (int? Min, int Max) ApplyRange(string name, int? min, int max, AutoscalerChange change, List<string> changes)
     {
-        if (min > max)
+        var newMin = change.MinReplicas ?? min ?? 1;
+        var newMax = change.MaxReplicas ?? max;
+        if (newMin > newMax)
             throw new OpsToolsException("AutoscalerRangeInvalid", OpsErrorKind.InvalidArgument,
-                $"Autoscaler '{name}': minReplicas {min} would be greater than maxReplicas {max}; give both -MinReplicas and -MaxReplicas.", name);
+                $"Autoscaler '{name}': minReplicas {newMin} would be greater than maxReplicas {newMax}; give both -MinReplicas and -MaxReplicas.", name);
+        if (change.MinReplicas is not null && newMin != (min ?? 1)) { changes.Add($"minReplicas {min ?? 1} -> {newMin}"); min = newMin; }
+        if (change.MaxReplicas is not null && newMax != max) { changes.Add($"maxReplicas {max} -> {newMax}"); max = newMax; }
+        return (min, max);
     }
 
     /// <summary>Changes an autoscaling/v2 object in place; returns the changes in words (empty: nothing to do).</summary>
@@ -140,11 +146,7 @@ public static class KubeAutoscalers
     {
         var changes = new List<string>();
         var spec = hpa.Spec;
-        var min = change.MinReplicas ?? spec.MinReplicas ?? 1;
-        var max = change.MaxReplicas ?? spec.MaxReplicas;
-        CheckRange(name, min, max);
-        if (change.MinReplicas is { } newMin && newMin != (spec.MinReplicas ?? 1)) { changes.Add($"minReplicas {spec.MinReplicas ?? 1} -> {newMin}"); spec.MinReplicas = newMin; }
-        if (change.MaxReplicas is { } newMax && newMax != spec.MaxReplicas) { changes.Add($"maxReplicas {spec.MaxReplicas} -> {newMax}"); spec.MaxReplicas = newMax; }
+        (spec.MinReplicas, spec.MaxReplicas) = ApplyRange(name, spec.MinReplicas, spec.MaxReplicas, change, changes);
         SetUtilization(spec, "cpu", change.TargetCpu, changes);
         SetUtilization(spec, "memory", change.TargetMemory, changes);
         return changes;
@@ -180,11 +182,7 @@ public static class KubeAutoscalers
                 $"Autoscaler '{name}': a memory target cannot be set through autoscaling/v1, the newest autoscaling version the API server of {target?.Describe() ?? "this cluster"} serves: v1 knows only a CPU utilization target (targetCPUUtilizationPercentage). Memory and custom metrics need autoscaling/v2 (Kubernetes 1.23+, OpenShift 4.10+); on this server use 'kubectl edit hpa {name}' with autoscaling/v2beta2.", name);
         var changes = new List<string>();
         var spec = hpa.Spec;
-        var min = change.MinReplicas ?? spec.MinReplicas ?? 1;
-        var max = change.MaxReplicas ?? spec.MaxReplicas;
-        CheckRange(name, min, max);
-        if (change.MinReplicas is { } newMin && newMin != (spec.MinReplicas ?? 1)) { changes.Add($"minReplicas {spec.MinReplicas ?? 1} -> {newMin}"); spec.MinReplicas = newMin; }
-        if (change.MaxReplicas is { } newMax && newMax != spec.MaxReplicas) { changes.Add($"maxReplicas {spec.MaxReplicas} -> {newMax}"); spec.MaxReplicas = newMax; }
+        (spec.MinReplicas, spec.MaxReplicas) = ApplyRange(name, spec.MinReplicas, spec.MaxReplicas, change, changes);
         if (change.TargetCpu is { } cpu && cpu != spec.TargetCPUUtilizationPercentage)
         {
             changes.Add($"cpu target {(spec.TargetCPUUtilizationPercentage is { } old ? old + "%" : "(none)")} -> {cpu}%");
