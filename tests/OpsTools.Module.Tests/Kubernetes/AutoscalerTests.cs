@@ -78,6 +78,21 @@ public sealed class AutoscalerTests : IDisposable
     }
 
     [Fact]
+    public void An_autoscaler_that_does_not_exist_is_an_error_naming_it_for_Get_and_Set()
+    {
+        using var s = new ModuleSession();
+        var r = s.Run(_k.PowerShellSetup(_ns) + "; Get-Autoscaler @Kube -Name nope-hpa; Set-Autoscaler @Kube -Name nope-hpa -MaxReplicas 3");
+        Assert.Empty(r.Output);
+        Assert.Equal(2, r.Errors.Count);
+        Assert.All(r.Errors, e =>
+        {
+            Assert.StartsWith("KubeObjectNotFound,", e.FullyQualifiedErrorId);
+            Assert.Contains("'nope-hpa'", e.Exception.Message);
+            Assert.Contains(_ns, e.Exception.Message);
+        });
+    }
+
+    [Fact]
     public void Raising_MinReplicas_to_3_makes_the_autoscaler_scale_the_deployment_to_3_as_the_runbook_uses_it()
     {
         _k.CreateDeployment(_ns, KubeCluster.NewDeployment("backend", 1));

@@ -132,6 +132,47 @@ public sealed class UpdateSecretTests : IDisposable
     }
 
     [Fact]
+    public void A_StatefulSet_that_reads_the_secret_through_a_projected_volume_is_restarted_and_waited_for_too()
+    {
+        CreateSecret("replication", new Dictionary<string, string> { ["password"] = "r1" });
+        var template = System.Text.Json.JsonSerializer.SerializeToNode(
+            KubeCluster.PodTemplate(new Dictionary<string, string> { ["app"] = "pg" }, PodBehaviour.Ready, KubeCluster.TestImage, "pg"), KubeApi.Json)!;
+        template["spec"]!["volumes"] = new JsonArray(new JsonObject
+        {
+            ["name"] = "all",
+            ["projected"] = new JsonObject { ["sources"] = new JsonArray(new JsonObject { ["secret"] = new JsonObject { ["name"] = "replication" } }) },
+        });
+        _k.Api.Post($"/apis/apps/v1/namespaces/{_ns}/statefulsets", new JsonObject
+        {
+            ["apiVersion"] = "apps/v1", ["kind"] = "StatefulSet",
+            ["metadata"] = new JsonObject { ["name"] = "pg" },
+            ["spec"] = new JsonObject
+            {
+                ["serviceName"] = "pg", ["replicas"] = 1,
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = "pg" } },
+                ["updateStrategy"] = new JsonObject { ["type"] = "RollingUpdate" },
+                ["template"] = template,
+            },
+        });
+        string Path() => $"/apis/apps/v1/namespaces/{_ns}/statefulsets/pg";
+        KubeCluster.WaitFor(() => (int?)_k.Api.Get(Path())["status"]?["readyReplicas"] == 1, TimeSpan.FromSeconds(60), "statefulset pg to be ready");
+
+        using var s = new ModuleSession();
+        var r = s.Run(_k.PowerShellSetup(_ns) + "; Update-Secret @Kube replication -Generate password -Force -TimeoutSec 120");
+        Assert.Empty(r.Errors);
+        var result = Assert.Single(r.Output);
+        Assert.Equal("Completed", P(result, "Status")!.ToString());
+        var w = PSObject.AsPSObject(Assert.Single(((System.Collections.IEnumerable)P(result, "Restarted")!).Cast<object>()));
+        Assert.Equal("StatefulSet", P(w, "Kind"));
+        Assert.Equal(new[] { "projected volume (all)" }, (IEnumerable<string>)P(w, "UsedBy")!);
+        Assert.Equal("Complete", P(w, "State")!.ToString());
+        var sts = _k.Api.Get(Path());
+        Assert.NotNull(sts["spec"]!["template"]!["metadata"]!["annotations"]![Restarted]);
+        Assert.Equal((string?)sts["status"]!["updateRevision"], (string?)sts["status"]!["currentRevision"]);
+        Assert.NotEqual(B64("r1"), (string?)SecretData("replication")["password"]);
+    }
+
+    [Fact]
     public void A_rollout_that_never_completes_puts_the_old_data_back_byte_for_byte_and_undoes_the_restarts()
     {
         // Needs the fake kubelet to stop reporting new pods; a real cluster's kubelets cannot be paused from here.
