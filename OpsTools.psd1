@@ -24,6 +24,7 @@
         'Formats/Backup.Store.format.ps1xml'
         'Formats/Backup.Test.format.ps1xml'
         'Formats/Backup.Restore.format.ps1xml'
+        'Formats/Kubernetes.Pods.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -31,6 +32,7 @@
         'Export-OpsReport'
         'Get-AppHealth'
         'Get-Backup'
+        'Get-ClusterEvent'
         'Get-DbConnection'
         'Get-DbHealth'
         'Get-DbIndexAdvice'
@@ -43,6 +45,9 @@
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'
+        'Get-PodHealth'
+        'Get-PodLog'
+        'Get-PodResourceUsage'
         'Invoke-BackupRetention'
         'Invoke-DbReindex'
         'Invoke-DbVacuum'
