@@ -14,8 +14,8 @@ namespace OpsTools.Commands.Kubernetes;
 [OutputType(typeof(PodLogLine), typeof(string))]
 public sealed class GetPodLogCommand : KubeCmdlet
 {
-    /// <summary>Pod names (from Get-PodHealth in the pipeline too).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Pod")]
+    /// <summary>Pod names.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Pod")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(KubePodNameCompleter))]
     public string[]? Name { get; set; }
@@ -32,9 +32,9 @@ public sealed class GetPodLogCommand : KubeCmdlet
     [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
     public string? Deployment { get; set; }
 
-    /// <summary>Deployments (or StatefulSets) from Get-Deployment: every pod of each.</summary>
+    /// <summary>Deployments (or StatefulSets) from Get-Deployment: every pod of each; pods from Get-PodHealth or Get-PodResourceUsage; pod names.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
-    public DeploymentInfo? InputObject { get; set; }
+    public PSObject? InputObject { get; set; }
 
     /// <summary>The container. Default: every container of the pod (with -Previous: every container that has restarted).</summary>
     [Parameter]
@@ -107,24 +107,30 @@ public sealed class GetPodLogCommand : KubeCmdlet
         var target = ResolveTarget();
         var ns = target.Namespace;
         PodSet pods;
-        var several = ParameterSetName != "Pod";
+        var workload = InputObject?.BaseObject as DeploymentInfo;
+        var several = ParameterSetName is "Selector" or "Deployment" || workload is not null;
         try
         {
             pods = ParameterSetName switch
             {
                 "Selector" => await KubePods.SelectAsync(target, ns, Selector, ct),
-                "InputObject" when InputObject!.Kind == "StatefulSet" => await KubePods.SelectAsync(target, ns, InputObject.Selector, ct),
-                "InputObject" or "Deployment" => await KubePods.SelectDeploymentAsync(target, ns, InputObject?.Name ?? Deployment!, ct),
-                _ => await PodsByNameAsync(target, ns, ct),
+                "Deployment" => await KubePods.SelectDeploymentAsync(target, ns, Deployment!, ct),
+                "InputObject" => workload switch
+                {
+                    { Kind: "StatefulSet" } => await KubePods.SelectAsync(target, ns, workload.Selector, ct),
+                    not null => await KubePods.SelectDeploymentAsync(target, ns, workload.Name, ct),
+                    _ => await PodsByNameAsync(target, ns, PodNameOf(InputObject!), ct),
+                },
+                _ => await PodsByNameAsync(target, ns, Name!, ct),
             };
         }
         catch (OpsToolsException e)
         {
-            ObjectError(e, e.ErrorId, InputObject?.Name ?? Deployment ?? Selector);
+            ObjectError(e, e.ErrorId, workload?.Name ?? Deployment ?? Selector);
             return;
         }
         if (several && pods.Count == 0)
-            Warning($"No pods of {(Selector is not null ? $"selector '{Selector}'" : $"deployment '{InputObject?.Name ?? Deployment}'")} in {target.Describe(ns)}.");
+            Warning($"No pods of {(Selector is not null ? $"selector '{Selector}'" : $"{(workload?.Kind ?? "Deployment").ToLowerInvariant()} '{workload?.Name ?? Deployment}'")} in {target.Describe(ns)}.");
         several |= pods.Count > 1;
         var options = new PodLogOptions
         {
@@ -167,10 +173,22 @@ public sealed class GetPodLogCommand : KubeCmdlet
         }
     }
 
-    private async Task<PodSet> PodsByNameAsync(KubeTarget target, string ns, CancellationToken ct)
+    /// <summary>The pod a piped object is about: a PodHealthResult's or PodResourceUsage's Name, a PodLogLine's Pod, or a string.</summary>
+    private static string[] PodNameOf(PSObject input) => input.BaseObject switch
+    {
+        PodHealthResult p => new[] { p.Name },
+        PodResourceUsage u => new[] { u.Name },
+        PodLogLine l => new[] { l.Pod },
+        string s => new[] { s },
+        _ => input.Properties["Name"]?.Value is string n ? new[] { n }
+            : throw new OpsToolsException("KubeUnsupportedInput", OpsErrorKind.InvalidArgument,
+                $"Get-PodLog takes pods (Get-PodHealth, pod names) or deployments (Get-Deployment) from the pipeline, not {input.BaseObject?.GetType().FullName ?? "null"}.", input.BaseObject),
+    };
+
+    private async Task<PodSet> PodsByNameAsync(KubeTarget target, string ns, IEnumerable<string> names, CancellationToken ct)
     {
         var pods = new List<PodSet>();
-        foreach (var name in Name!)
+        foreach (var name in names)
         {
             try { pods.Add(await KubePods.SelectOneAsync(target, ns, name, ct)); }
             catch (OpsToolsException e) { ObjectError(e, e.ErrorId, name); }
