@@ -58,9 +58,10 @@ public static class KubeMetrics
         var pods = await KubePods.ListAsync(target, ns, labelSelector, ct).ConfigureAwait(false);
         var specs = pods.ToDictionary(p => p.Metadata.Name, StringComparer.Ordinal);
         var scoped = target.WithNamespace(ns);
-        return Parse(body).Select(m =>
+        // Only pods that exist and match the selector (a sample can outlive its pod by a window).
+        return Parse(body).Where(m => specs.ContainsKey(m.Name)).Select(m =>
         {
-            var usage = Combine(m, specs.TryGetValue(m.Name, out var pod) ? pod : null);
+            var usage = Combine(m, specs[m.Name]);
             usage.Context = target.Context;
             usage.Namespace = ns;
             usage.ClusterId = scoped.Id;
