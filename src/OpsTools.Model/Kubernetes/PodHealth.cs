@@ -164,26 +164,32 @@ public sealed class PodLogLine
     public override string ToString() => Line;
 }
 
-/// <summary>CPU and memory use of one container (metrics.k8s.io), with its requests and limits.</summary>
-public sealed class ContainerResourceUsage
+/// <summary>CPU and memory use with requests and limits: what a container's and a pod's usage share (a pod's figures are its containers' sums).</summary>
+public abstract class ResourceFigures
 {
-    public string Name { get; set; } = "";
-    /// <summary>CPU in millicores (1000 = one core).</summary>
+    /// <summary>CPU in millicores (1000 = one core; kubectl top's CPU(cores) column).</summary>
     public double CpuMillicores { get; set; }
+    /// <summary>Memory in bytes (kubectl top's MEMORY(bytes) column).</summary>
     public long MemoryBytes { get; set; }
     public double? CpuRequestMillicores { get; set; }
     public double? CpuLimitMillicores { get; set; }
     public long? MemoryRequestBytes { get; set; }
     public long? MemoryLimitBytes { get; set; }
-    /// <summary>CPU use in percent of the CPU limit; null without a limit.</summary>
+    /// <summary>CPU use in percent of the CPU limit; null without a limit (for a pod: unless every container has one).</summary>
     public double? CpuPercentOfLimit { get; set; }
-    /// <summary>Memory use in percent of the memory limit; null without a limit.</summary>
+    /// <summary>Memory use in percent of the memory limit; null without a limit (for a pod: unless every container has one).</summary>
     public double? MemoryPercentOfLimit { get; set; }
+}
+
+/// <summary>CPU and memory use of one container (metrics.k8s.io), with its requests and limits.</summary>
+public sealed class ContainerResourceUsage : ResourceFigures
+{
+    public string Name { get; set; } = "";
     public override string ToString() => $"{Name} {CpuMillicores:0}m {MemoryBytes / 1048576.0:0}Mi";
 }
 
 /// <summary>CPU and memory use of one pod (the runbooks' <c>oc top pods</c>), with requests, limits and percent of limit.</summary>
-public sealed class PodResourceUsage
+public sealed class PodResourceUsage : ResourceFigures
 {
     public string Context { get; set; } = "";
     public string Namespace { get; set; } = "";
@@ -193,18 +199,6 @@ public sealed class PodResourceUsage
     public DateTime? Timestamp { get; set; }
     /// <summary>The sampling window.</summary>
     public TimeSpan? Window { get; set; }
-    /// <summary>CPU of all containers in millicores (kubectl top's CPU(cores) column).</summary>
-    public double CpuMillicores { get; set; }
-    /// <summary>Memory of all containers in bytes (kubectl top's MEMORY(bytes) column).</summary>
-    public long MemoryBytes { get; set; }
-    public double? CpuRequestMillicores { get; set; }
-    public double? CpuLimitMillicores { get; set; }
-    public long? MemoryRequestBytes { get; set; }
-    public long? MemoryLimitBytes { get; set; }
-    /// <summary>CPU in percent of the sum of the containers' limits; null unless every container has a CPU limit.</summary>
-    public double? CpuPercentOfLimit { get; set; }
-    /// <summary>Memory in percent of the sum of the containers' limits; null unless every container has a memory limit.</summary>
-    public double? MemoryPercentOfLimit { get; set; }
     public IReadOnlyList<ContainerResourceUsage> Containers { get; set; } = Array.Empty<ContainerResourceUsage>();
     /// <summary>Carries the cluster to the next command in a pipeline (no secret).</summary>
     public string ClusterId { get; set; } = "";

@@ -10,31 +10,8 @@ namespace OpsTools.Commands.Kubernetes;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "PodHealth", DefaultParameterSetName = "Name")]
 [OutputType(typeof(PodHealthResult))]
-public sealed class GetPodHealthCommand : KubeCmdlet
+public sealed class GetPodHealthCommand : KubePodCmdlet
 {
-    /// <summary>Pod names (wildcards allowed). Default: every pod of the namespace.</summary>
-    [Parameter(Position = 0, ParameterSetName = "Name")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KubePodNameCompleter))]
-    public string[]? Name { get; set; }
-
-    /// <summary>Only pods whose labels match (app=web,tier!=db), as kubectl -l.</summary>
-    [Parameter(ParameterSetName = "Name")]
-    [Alias("l", "LabelSelector")]
-    [ValidateNotNullOrEmpty]
-    public string? Selector { get; set; }
-
-    /// <summary>The pods of this deployment (found by the deployment's own selector).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Deployment")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
-    public string? Deployment { get; set; }
-
-    /// <summary>Deployments (or StatefulSets) from Get-Deployment: the pods of each.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
-    public DeploymentInfo? InputObject { get; set; }
-
     /// <summary>
     /// Count restarts since this time: a DateTime, or how long ago (a TimeSpan, 1h, 30m). The API keeps only a
     /// restart count and each container's last termination, so RestartsSince is exact when the last termination
@@ -59,7 +36,7 @@ public sealed class GetPodHealthCommand : KubeCmdlet
         }
         catch (OpsToolsException e) when (ParameterSetName != "Name")
         {
-            ObjectError(e, e.ErrorId, InputObject?.Name ?? Deployment);
+            ObjectError(e, e.ErrorId, Workload);
             return;
         }
         catch (OpsToolsException e)
@@ -79,16 +56,11 @@ public sealed class GetPodHealthCommand : KubeCmdlet
     {
         if (InputObject is { Kind: "StatefulSet" } set)
             return await KubePods.SelectAsync(target, ns, set.Selector, ct);
-        if ((InputObject?.Name ?? Deployment) is { } deployment)
+        if (Workload is { } deployment)
             return await KubePods.SelectDeploymentAsync(target, ns, deployment, ct);
         var pods = await KubePods.SelectAsync(target, ns, Selector, ct);
-        var names = Name ?? Array.Empty<string>();
-        if (names.Length == 0) return pods;
-        var patterns = names.Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
-        var found = pods.Names;
-        foreach (var n in names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !found.Any(p => p.Equals(n, StringComparison.OrdinalIgnoreCase))))
-            ObjectError(new OpsToolsException("KubeObjectNotFound", OpsErrorKind.NotFound, $"pod '{n}' not found in {target.Describe(ns)}{(Selector is null ? "" : $" (with selector {Selector})")}.", n), "KubeObjectNotFound", n);
-        return pods.Where(p => patterns.Any(x => x.IsMatch(p)));
+        var keep = MatchNames(pods.Names, n => n, target, ns, "pod").ToHashSet(StringComparer.Ordinal);
+        return pods.Where(keep.Contains);
     }
 }
 

@@ -10,31 +10,8 @@ namespace OpsTools.Commands.Kubernetes;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "PodResourceUsage", DefaultParameterSetName = "Name")]
 [OutputType(typeof(PodResourceUsage))]
-public sealed class GetPodResourceUsageCommand : KubeCmdlet
+public sealed class GetPodResourceUsageCommand : KubePodCmdlet
 {
-    /// <summary>Pod names (wildcards allowed). Default: every pod of the namespace.</summary>
-    [Parameter(Position = 0, ParameterSetName = "Name")]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KubePodNameCompleter))]
-    public string[]? Name { get; set; }
-
-    /// <summary>Only pods whose labels match (app=web), as kubectl top pods -l.</summary>
-    [Parameter(ParameterSetName = "Name")]
-    [Alias("l", "LabelSelector")]
-    [ValidateNotNullOrEmpty]
-    public string? Selector { get; set; }
-
-    /// <summary>The pods of this deployment.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Deployment")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
-    public string? Deployment { get; set; }
-
-    /// <summary>Deployments (or StatefulSets) from Get-Deployment: the pods of each.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
-    public DeploymentInfo? InputObject { get; set; }
-
     protected override async Task ProcessRecordAsync(CancellationToken ct)
     {
         var target = ResolveTarget();
@@ -57,11 +34,8 @@ public sealed class GetPodResourceUsageCommand : KubeCmdlet
             Fail(e, e.ErrorId, e.Kind == OpsErrorKind.NotSupported ? ErrorCategory.NotImplemented : ErrorCategory.NotSpecified, target.Context);
             return;
         }
-        var patterns = (Name ?? Array.Empty<string>()).Select(n => WildcardPattern.Get(n, WildcardOptions.IgnoreCase)).ToList();
-        foreach (var u in usage)
-            if (patterns.Count == 0 || patterns.Any(p => p.IsMatch(u.Name)))
-                Output(u);
-        foreach (var n in (Name ?? Array.Empty<string>()).Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !usage.Any(u => u.Name.Equals(n, StringComparison.OrdinalIgnoreCase))))
-            ObjectError(new OpsToolsException("KubeObjectNotFound", OpsErrorKind.NotFound, $"no metrics for pod '{n}' in {target.Describe(ns)} (no such pod, or metrics-server has not sampled it yet).", n), "KubeObjectNotFound", n);
+        // A pod without a sample: no such pod, or metrics-server has not sampled it yet.
+        foreach (var u in MatchNames(usage, u => u.Name, target, ns, "metrics for pod"))
+            Output(u);
     }
 }
