@@ -109,6 +109,17 @@ public sealed class FakeMetricsServer : IDisposable
             var status = api.Get("/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.metrics.k8s.io")["status"];
             return status?["conditions"]?.AsArray().Any(c => (string?)c?["type"] == "Available" && (string?)c?["status"] == "True") == true;
         }, timeout, "APIService v1beta1.metrics.k8s.io to become Available (the aggregator reaching the fake metrics server)");
+        // Available is set before the API server's proxy handler for the group is in place (404 meanwhile): wait for
+        // the group to answer through the API server, and to be listed in discovery, as clients will see it.
+        KubeCluster.WaitFor(() =>
+        {
+            try
+            {
+                return (string?)api.TryGet("/apis/metrics.k8s.io/v1beta1")?["groupVersion"] == "metrics.k8s.io/v1beta1"
+                    && api.Get("/apis")["groups"]!.AsArray().Any(g => (string?)g?["name"] == "metrics.k8s.io");
+            }
+            catch (KubeApiException) { return false; }
+        }, timeout, "metrics.k8s.io/v1beta1 to be served through the API server");
     }
 
     /// <summary>The APIService's conditions as text (for failure messages).</summary>
