@@ -157,6 +157,25 @@ public sealed class GetPodHealthTests : IDisposable
     }
 
     [Fact]
+    public void A_view_only_user_can_diagnose_pods_and_read_their_events_and_logs()
+    {
+        if (_k.External) return; // uses the test server's viewer token
+        PodTestSupport.CreateAndWait(_k, _ns, "looping", PodBehaviour.CrashLoop);
+        var kubeconfig = Path.Combine(_k.WorkDirectory, $"viewer-{Guid.NewGuid():N}.kubeconfig");
+        File.WriteAllText(kubeconfig, _k.Kubeconfig("viewer", $"token: {_k.ViewerToken}", _ns));
+        using var s = new ModuleSession();
+        var r = s.Run($"Get-PodHealth -Kubeconfig '{kubeconfig}' -Problem | Get-PodLog -Previous");
+        Assert.Empty(r.Errors);
+        Assert.Contains(r.Output, o => ((string)P(o, "Line")!).Contains("fatal"));
+        r = s.Run($"Get-PodHealth -Kubeconfig '{kubeconfig}' -Deployment looping");
+        Assert.Empty(r.Errors);
+        var pod = new PodView(Assert.Single(r.Output));
+        Assert.Equal("Critical", pod.Status);
+        Assert.Equal("deployment/looping", pod.Owner);
+        Assert.Contains(pod.Events, e => e.Reason == "BackOff");
+    }
+
+    [Fact]
     public void Restarts_since_a_time_count_only_what_the_api_can_prove()
     {
         PodTestSupport.CreateAndWait(_k, _ns, "flaky", PodBehaviour.CrashLoop);
