@@ -159,6 +159,21 @@ public sealed class GetPodLogTests : IDisposable
     }
 
     [Fact]
+    public void A_log_read_for_longer_than_the_request_timeout_is_not_cut_off()
+    {
+        if (_k.External) return;
+        var pod = PodTestSupport.Name(PodTestSupport.CreateAndWait(_k, _ns, "slow", PodBehaviour.Ready)[0]!);
+        for (var i = 0; i < 20_000; i++) _k.Kubelet!.AppendLog(_ns, pod, "slow", $"line {i}");
+        using var s = new ModuleSession();
+        // A slow consumer keeps the stream open for about 4 s; -RequestTimeoutSec 1 limits each request, not the reading of a log.
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var r = s.Run(_k.PowerShellSetup(_ns) + $"; $n = 0; Get-PodLog @Kube -Name {pod} -Raw -RequestTimeoutSec 1 | ForEach-Object {{ if ((++$n % 5) -eq 0) {{ [System.Threading.Thread]::Sleep(1) }} }}; $n");
+        Assert.Empty(r.Errors);
+        Assert.True(sw.Elapsed > TimeSpan.FromSeconds(2), $"the consumer was not slow enough to prove anything ({sw.Elapsed.TotalSeconds:0.0} s)");
+        Assert.Equal(20_000, Convert.ToInt32(Assert.Single(r.Output).BaseObject));
+    }
+
+    [Fact]
     public void Metrics_api_not_served_is_one_clear_error()
     {
         if (_k.External) return; // a real cluster may well serve metrics.k8s.io
