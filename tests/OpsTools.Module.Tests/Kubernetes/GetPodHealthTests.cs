@@ -176,6 +176,34 @@ public sealed class GetPodHealthTests : IDisposable
     }
 
     [Fact]
+    public void Format_views_show_kubectl_columns_for_pods_events_and_log_lines()
+    {
+        var pods = PodTestSupport.CreateAndWait(_k, _ns, "shown", PodBehaviour.CrashLoop);
+        using var s = new ModuleSession();
+        var setup = _k.PowerShellSetup(_ns) + "; ";
+        s.Invoke(setup + "Get-PodHealth @Kube | Out-Default");
+        foreach (var column in new[] { "NAME", "READY", "STATUS", "RESTARTS", "AGE", "HEALTH", "DIAGNOSIS" })
+            Assert.Contains(column, s.Host.Text);
+        Assert.Contains(PodTestSupport.Name(pods[0]!), s.Host.Text);
+        Assert.Contains("CrashLoopBackOff", s.Host.Text);
+        Assert.Contains(" ago)", s.Host.Text); // RESTARTS as kubectl: "5 (10s ago)"
+        s.Host.ClearText();
+        s.Invoke(setup + "Get-ClusterEvent @Kube -Warning | Out-Default");
+        foreach (var column in new[] { "LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE" })
+            Assert.Contains(column, s.Host.Text);
+        Assert.Contains("BackOff", s.Host.Text);
+        Assert.Contains($"pod/{PodTestSupport.Name(pods[0]!)}", s.Host.Text);
+        Assert.DoesNotContain("<unknown>", s.Host.Text);
+        if (!_k.External)
+        {
+            s.Host.ClearText();
+            s.Invoke(setup + $"Get-PodLog @Kube -Name {PodTestSupport.Name(pods[0]!)} -Previous | Out-Default");
+            Assert.Contains("Container", s.Host.Text);
+            Assert.Contains("fatal: cannot connect to database", s.Host.Text);
+        }
+    }
+
+    [Fact]
     public void Restarts_since_a_time_count_only_what_the_api_can_prove()
     {
         PodTestSupport.CreateAndWait(_k, _ns, "flaky", PodBehaviour.CrashLoop);
