@@ -27,6 +27,7 @@
         'Formats/Kubernetes.Rollouts.format.ps1xml'
         'Formats/Kubernetes.Workloads.format.ps1xml'
         'Formats/Kubernetes.Config.format.ps1xml'
+        'Formats/Kubernetes.Pods.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -35,6 +36,7 @@
         'Get-AppHealth'
         'Get-Autoscaler'
         'Get-Backup'
+        'Get-ClusterEvent'
         'Get-DbConnection'
         'Get-DbHealth'
         'Get-DbIndexAdvice'
@@ -47,6 +49,9 @@
         'Get-DiskUsage'
         'Get-MemoryUsage'
         'Get-OpsEnvironment'
+        'Get-PodHealth'
+        'Get-PodLog'
+        'Get-PodResourceUsage'
         'Get-RolloutHistory'
         'Get-Secret'
         'Invoke-BackupRetention'

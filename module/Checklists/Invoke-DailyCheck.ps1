@@ -10,7 +10,12 @@ function Invoke-DailyCheck {
     environment's Databases section: reachable, version, uptime, connections against
     max_connections, replication lag, transaction-ID wraparound), and backup completion (for
     environments with a Backup section: a good backup of every database and folder younger than
-    Backup.MaxAgeHours, default 26, whose last test passed). Each check returns OpsTools.CheckResult objects; a check
+    Backup.MaxAgeHours, default 26, whose last test passed), and, for environments whose Kubernetes
+    section names a cluster, the cluster checks: deployments not fully available (the environment's
+    Kubernetes.Deployments, or every deployment of the namespace), unhealthy pods (crash-looping,
+    OOMKilled, image pull errors, unschedulable, not ready: Get-PodHealth) and the warning events of
+    the last 24 hours (Get-ClusterEvent). A cluster that cannot be reached is one Unknown result.
+    Each check returns OpsTools.CheckResult objects; a check
     that cannot run at all becomes an Unknown result that says why, so one broken check never
     hides the others.
 
@@ -26,7 +31,7 @@ function Invoke-DailyCheck {
     None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
 
     .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory, Database, Backup.
+    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes.
 
     .PARAMETER TimeoutSec
     Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
@@ -35,7 +40,8 @@ function Invoke-DailyCheck {
     .OUTPUTS
     OpsTools.CheckResult (and derived: OpsTools.Health.AppHealthResult,
     OpsTools.Health.ComponentHealthResult, OpsTools.HostResources.DiskUsageResult,
-    OpsTools.HostResources.MemoryUsageResult, OpsTools.Database.DbHealthResult).
+    OpsTools.HostResources.MemoryUsageResult, OpsTools.Database.DbHealthResult,
+    OpsTools.Kubernetes.PodHealthResult).
 
     .EXAMPLE
     Invoke-DailyCheck -Environment ./prod.ops.psd1 | Where-Object Status -ne Healthy
@@ -54,7 +60,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -101,6 +107,10 @@ function Invoke-DailyCheck {
 
         if ('Backup' -notin $Skip -and $Environment -and $Environment.Backup -and $Environment.Backup.Path) {
             & $run 'BackupFreshness' 'Backup' { Get-OpsBackupCheck -OpsEnvironment $Environment }
+        }
+
+        if ('Kubernetes' -notin $Skip -and $Environment -and $Environment.Kubernetes) {
+            & $run 'Kubernetes' 'Kubernetes' { Get-OpsClusterCheck -OpsEnvironment $Environment }
         }
 
         $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn

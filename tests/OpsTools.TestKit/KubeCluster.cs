@@ -454,7 +454,7 @@ public sealed class KubeCluster : IDisposable
                         command,
                         resources = new
                         {
-                            requests = new Dictionary<string, string> { ["cpu"] = "10m", ["memory"] = "16Mi" },
+                            requests = new Dictionary<string, string> { ["cpu"] = "10m", ["memory"] = behaviour == PodBehaviour.OomKilled ? "8Mi" : "16Mi" },
                             limits = new Dictionary<string, string> { ["cpu"] = "100m", ["memory"] = behaviour == PodBehaviour.OomKilled ? "8Mi" : "64Mi" },
                         },
                         readinessProbe = behaviour == PodBehaviour.NeverReady ? new { exec = new { command = new[] { "false" } }, periodSeconds = 2 } : null,

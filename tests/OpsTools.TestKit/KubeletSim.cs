@@ -259,34 +259,48 @@ public sealed class KubeletSim : IDisposable
 
     private static string Key(string ns, string pod, string container, bool previous) => $"{ns}/{pod}/{container}/{(previous ? "previous" : "current")}";
 
-    private IResult ServeLog(string ns, string pod, string container, HttpContext http)
+    // Streams the log line by line (like a real kubelet), so that serving a large log does not hold it
+    // as one string here: tests that measure the client's memory see only the client.
+    private async Task ServeLog(string ns, string pod, string container, HttpContext http)
     {
         var q = http.Request.Query;
         var previous = q["previous"] == "true";
         if (!_logs.TryGetValue(Key(ns, pod, container, previous), out var list))
         {
-            if (previous) return Results.BadRequest($"previous terminated container \"{container}\" in pod \"{pod}\" not found");
+            if (previous)
+            {
+                http.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await http.Response.WriteAsync($"previous terminated container \"{container}\" in pod \"{pod}\" not found");
+                return;
+            }
             list = new List<(DateTime, string, string)>();
         }
         List<(DateTime At, string Stream, string Text)> lines;
         lock (list) lines = list.ToList();
+        var from = 0;
+        DateTime? cut = null;
         if (q.TryGetValue("sinceSeconds", out var since) && int.TryParse(since, out var s))
-            lines = lines.Where(l => l.At >= DateTime.UtcNow.AddSeconds(-s)).ToList();
+            cut = DateTime.UtcNow.AddSeconds(-s);
         if (q.TryGetValue("sinceTime", out var sinceTime) && DateTime.TryParse(sinceTime, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var st))
-            lines = lines.Where(l => l.At >= st).ToList();
+            cut = st;
+        var selected = cut is null ? Enumerable.Range(0, lines.Count) : Enumerable.Range(0, lines.Count).Where(i => lines[i].At >= cut.Value);
+        var indexes = selected.ToList();
         if (q.TryGetValue("tailLines", out var tail) && int.TryParse(tail, out var t))
-            lines = lines.Skip(Math.Max(0, lines.Count - t)).ToList();
+            from = Math.Max(0, indexes.Count - t);
         var timestamps = q["timestamps"] == "true";
-        var text = new StringBuilder();
-        foreach (var l in lines)
+        long limit = q.TryGetValue("limitBytes", out var lb) && long.TryParse(lb, out var l) ? l : long.MaxValue;
+        http.Response.ContentType = "text/plain";
+        await using var writer = new StreamWriter(http.Response.Body, new UTF8Encoding(false), 64 * 1024);
+        long written = 0;
+        for (var n = from; n < indexes.Count && written < limit; n++)
         {
-            if (timestamps) text.Append(l.At.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'00Z'", CultureInfo.InvariantCulture)).Append(' ');
-            text.Append(l.Text).Append('\n');
+            var line = lines[indexes[n]];
+            var text = (timestamps ? line.At.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'00Z'", CultureInfo.InvariantCulture) + " " : "") + line.Text + "\n";
+            if (written + Encoding.UTF8.GetByteCount(text) > limit) text = text[..(int)Math.Max(0, limit - written)];
+            await writer.WriteAsync(text);
+            written += Encoding.UTF8.GetByteCount(text);
+            if (n % 1000 == 999) await writer.FlushAsync();
         }
-        var body = text.ToString();
-        if (q.TryGetValue("limitBytes", out var lb) && int.TryParse(lb, out var limit) && Encoding.UTF8.GetByteCount(body) > limit)
-            body = Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(body), 0, limit);
-        return Results.Text(body, "text/plain");
     }
 
     private static string Now() => Stamp(DateTime.UtcNow);

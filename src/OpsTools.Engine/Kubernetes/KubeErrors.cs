@@ -95,6 +95,13 @@ public static class KubeErrors
     /// <summary>True for a 404 Not Found.</summary>
     public static bool IsNotFound(Exception e) => e is HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound };
 
+    /// <summary>The API server's own message (its Status object's message) of an HTTP failure, redacted; null for other failures.</summary>
+    public static string? ServerMessage(Exception e) =>
+        e is HttpOperationException http ? Redaction.ScrubText(StatusMessage(http.Response?.Content) ?? http.Response?.ReasonPhrase ?? http.Message) : null;
+
+    /// <summary>True for a 400 Bad Request (e.g. a log that cannot be read: no previous container, container not started).</summary>
+    public static bool IsBadRequest(Exception e) => e is HttpOperationException { Response.StatusCode: HttpStatusCode.BadRequest };
+
     private static string? StatusMessage(string? body)
     {
         if (string.IsNullOrWhiteSpace(body)) return null;
