@@ -50,32 +50,27 @@ public sealed class FakeMetricsServer : IDisposable
 
     private void Listen()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        Port = HealthServer.FreePort();
-        var cert = _cluster.LoopbackServerCertificate();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port, l => l.UseHttps(cert)));
-        var app = builder.Build();
-        app.Use(async (http, next) => { Requests.Enqueue(http.Request.Path + http.Request.QueryString); await next(http); });
-        app.MapGet("/apis/metrics.k8s.io/v1beta1", () => Results.Json(new
+        (_app, Port) = _cluster.StartLoopbackHttps(app =>
         {
-            kind = "APIResourceList", apiVersion = "v1", groupVersion = "metrics.k8s.io/v1beta1",
-            resources = new object[]
+            app.Use(async (http, next) => { Requests.Enqueue(http.Request.Path + http.Request.QueryString); await next(http); });
+            app.MapGet("/apis/metrics.k8s.io/v1beta1", () => Results.Json(new
             {
-                new { name = "nodes", singularName = "", @namespaced = false, kind = "NodeMetrics", verbs = new[] { "get", "list" } },
-                new { name = "pods", singularName = "", @namespaced = true, kind = "PodMetrics", verbs = new[] { "get", "list" } },
-            },
-        }));
-        app.MapGet("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods", (string ns) => Results.Json(new
-        {
-            kind = "PodMetricsList", apiVersion = "metrics.k8s.io/v1beta1", metadata = new { },
-            items = _pods.Where(p => p.Key.Ns == ns).OrderBy(p => p.Key.Pod, StringComparer.Ordinal).Select(p => Item(p.Key.Ns, p.Key.Pod, p.Value)).ToArray(),
-        }));
-        app.MapGet("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods/{pod}", (string ns, string pod) =>
-            _pods.TryGetValue((ns, pod), out var c) ? Results.Json(Item(ns, pod, c)) : Results.NotFound());
-        app.MapGet("/healthz", () => "ok");
-        app.StartAsync().GetAwaiter().GetResult();
-        _app = app;
+                kind = "APIResourceList", apiVersion = "v1", groupVersion = "metrics.k8s.io/v1beta1",
+                resources = new object[]
+                {
+                    new { name = "nodes", singularName = "", @namespaced = false, kind = "NodeMetrics", verbs = new[] { "get", "list" } },
+                    new { name = "pods", singularName = "", @namespaced = true, kind = "PodMetrics", verbs = new[] { "get", "list" } },
+                },
+            }));
+            app.MapGet("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods", (string ns) => Results.Json(new
+            {
+                kind = "PodMetricsList", apiVersion = "metrics.k8s.io/v1beta1", metadata = new { },
+                items = _pods.Where(p => p.Key.Ns == ns).OrderBy(p => p.Key.Pod, StringComparer.Ordinal).Select(p => Item(p.Key.Ns, p.Key.Pod, p.Value)).ToArray(),
+            }));
+            app.MapGet("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods/{pod}", (string ns, string pod) =>
+                _pods.TryGetValue((ns, pod), out var c) ? Results.Json(Item(ns, pod, c)) : Results.NotFound());
+            app.MapGet("/healthz", () => "ok");
+        });
     }
 
     private static object Item(string ns, string pod, (string Container, string Cpu, string Memory)[] containers) => new

@@ -6,6 +6,9 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace OpsTools.TestKit;
 
@@ -196,6 +199,24 @@ public sealed class KubeCluster : IDisposable
         using var cert = req.Create(_ca.SubjectName, X509SignatureGenerator.CreateForRSA(_caKey, RSASignaturePadding.Pkcs1),
             DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(6), RandomNumberGenerator.GetBytes(12));
         return X509CertificateLoader.LoadPkcs12(cert.CopyWithPrivateKey(key).Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>
+    /// A Kestrel app listening on 127.0.0.1 (a free port) with a certificate from this cluster's CA, for the
+    /// servers the API server calls (the fake kubelet, the fake metrics server): <paramref name="map"/> adds
+    /// the routes before it starts.
+    /// </summary>
+    public (WebApplication App, int Port) StartLoopbackHttps(Action<WebApplication> map)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var port = HealthServer.FreePort();
+        var cert = LoopbackServerCertificate();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.UseHttps(cert)));
+        var app = builder.Build();
+        map(app);
+        app.StartAsync().GetAwaiter().GetResult();
+        return (app, port);
     }
 
     private void WriteKubeconfigs()

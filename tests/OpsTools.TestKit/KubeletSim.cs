@@ -47,16 +47,11 @@ public sealed class KubeletSim : IDisposable
 
     private void StartLogServer()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        Port = HealthServer.FreePort();
-        var cert = _cluster.LoopbackServerCertificate();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port, l => l.UseHttps(cert)));
-        var app = builder.Build();
-        app.MapGet("/containerLogs/{ns}/{pod}/{container}", (string ns, string pod, string container, HttpContext http) => ServeLog(ns, pod, container, http));
-        app.MapGet("/healthz", () => "ok");
-        app.StartAsync().GetAwaiter().GetResult();
-        _server = app;
+        (_server, Port) = _cluster.StartLoopbackHttps(app =>
+        {
+            app.MapGet("/containerLogs/{ns}/{pod}/{container}", (string ns, string pod, string container, HttpContext http) => ServeLog(ns, pod, container, http));
+            app.MapGet("/healthz", () => "ok");
+        });
     }
 
     private void RegisterNode()

@@ -21,6 +21,25 @@ public abstract class KubeWorkloadCmdlet : KubeCmdlet
 }
 
 /// <summary>
+/// Base of the commands about named workloads that wait for rollouts (Wait-Rollout, Restart-Deployment and the
+/// change commands): -Name (or piped objects) and -Kind, with KubeRolloutCmdlet's -TimeoutSec and wait reporting.
+/// (Set-ReplicaCount declares its own -Name/-Kind: they belong to its Kubernetes parameter set only.)
+/// </summary>
+public abstract class KubeWorkloadRolloutCmdlet : KubeRolloutCmdlet
+{
+    /// <summary>The Deployment (StatefulSet) name(s); bound by property name from piped objects (Get-Deployment, Set-ReplicaCount ...).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>Deployment (default) or StatefulSet; bound by property name from piped objects.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateSet("Deployment", "StatefulSet")]
+    public string Kind { get; set; } = "Deployment";
+}
+
+/// <summary>
 /// Base of the commands that change a Deployment or StatefulSet (Set-DeploymentImage, Set-DeploymentResource,
 /// Set-DeploymentEnv, Set-DeploymentAnnotation, Suspend-Rollout, Resume-Rollout, Undo-Rollout): -Name (or
 /// Get-Deployment objects from the pipeline), -Kind, -Wait/-TimeoutSec; one result per workload; a failure
@@ -28,19 +47,8 @@ public abstract class KubeWorkloadCmdlet : KubeCmdlet
 /// within -TimeoutSec is reported as Set-ReplicaCount and Wait-Rollout report it (see KubeRolloutCmdlet.ReportRollout):
 /// the result, then a non-terminating KubeRolloutFailed / KubeRolloutTimedOut error, so that CI notices.
 /// </summary>
-public abstract class KubeWorkloadChangeCmdlet : KubeRolloutCmdlet
+public abstract class KubeWorkloadChangeCmdlet : KubeWorkloadRolloutCmdlet
 {
-    /// <summary>The Deployment (StatefulSet) name(s); bound from Get-Deployment objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    /// <summary>Deployment (default) or StatefulSet; bound from Get-Deployment objects.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet("Deployment", "StatefulSet")]
-    public string Kind { get; set; } = "Deployment";
-
     /// <summary>Wait until the rollout the change starts is complete (kubectl rollout status rules) and return its state in the result's Rollout property.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }

@@ -10,19 +10,8 @@ namespace OpsTools.Commands.Kubernetes;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Restart, "Deployment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(RolloutStatus))]
-public sealed class RestartDeploymentCommand : KubeRolloutCmdlet
+public sealed class RestartDeploymentCommand : KubeWorkloadRolloutCmdlet
 {
-    /// <summary>Names of the Deployments (or StatefulSets with -Kind StatefulSet); bound by property name from piped objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    /// <summary>Deployment (default) or StatefulSet; bound by property name from piped objects.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet("Deployment", "StatefulSet")]
-    public string Kind { get; set; } = "Deployment";
-
     /// <summary>Wait until the restart's rollout is complete (kubectl rollout status rules), at most -TimeoutSec.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }

@@ -9,19 +9,8 @@ namespace OpsTools.Commands.Kubernetes;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "Rollout")]
 [OutputType(typeof(RolloutStatus))]
-public sealed class WaitRolloutCommand : KubeRolloutCmdlet
+public sealed class WaitRolloutCommand : KubeWorkloadRolloutCmdlet
 {
-    /// <summary>Names of the Deployments (or StatefulSets with -Kind StatefulSet); bound by property name from piped objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
-    public string[] Name { get; set; } = Array.Empty<string>();
-
-    /// <summary>Deployment (default) or StatefulSet; bound by property name from piped objects.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateSet("Deployment", "StatefulSet")]
-    public string Kind { get; set; } = "Deployment";
-
     private readonly List<PendingWait> _waits = new();
 
     protected override Task ProcessRecordAsync(CancellationToken ct)
