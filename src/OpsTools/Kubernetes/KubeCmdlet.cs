@@ -16,6 +16,9 @@ namespace OpsTools.Commands.Kubernetes;
 /// <item>-Namespace, else the environment's, else the context's, else 'default'.</item>
 /// </list>
 /// Objects piped in from another Kubernetes command bring their own ClusterId and Namespace.
+/// Cmdlets never name KubernetesClient types (V1Pod, IKubernetes calls ...), not even in locals or lambdas: that
+/// assembly lives in OpsTools' isolated load context, which the cmdlet assembly cannot bind to ("Could not load
+/// KubernetesClient"). Engine methods (src/OpsTools.Engine/Kubernetes) take and return OpsTools types instead.
 /// </summary>
 public abstract class KubeCmdlet : OpsCmdlet
 {
