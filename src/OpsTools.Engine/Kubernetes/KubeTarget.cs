@@ -46,6 +46,14 @@ public sealed class KubeTarget
     public KubeTarget WithNamespace(string @namespace) =>
         @namespace == Namespace ? this : KubeTargetRegistry.Adopt(new KubeTarget(Client, Context, @namespace, Server, User, Source));
 
+    /// <summary>The names of the namespaces the user may list, sorted (for tab completion).</summary>
+    public async Task<IReadOnlyList<string>> NamespaceNamesAsync(CancellationToken ct)
+    {
+        var list = await KubeErrors.CallAsync(this, "list namespaces", null, null,
+            () => Client.CoreV1.ListNamespaceAsync(cancellationToken: ct), ct).ConfigureAwait(false);
+        return list.Items.Select(n => n.Metadata.Name).OrderBy(n => n, StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>"context 'prod' (https://api.prod:6443), namespace 'shop'": for messages.</summary>
     public string Describe(string? @namespace = null) => $"context '{Context}' ({Server}), namespace '{@namespace ?? Namespace}'";
 

@@ -123,8 +123,8 @@ public sealed class KubeNamespaceCompleter : IArgumentCompleter
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            var list = k8s.CoreV1OperationsExtensions.ListNamespaceAsync(target.Client.CoreV1, cancellationToken: cts.Token).GetAwaiter().GetResult();
-            return list.Items.Select(n => n.Metadata.Name).Where(n => pattern.IsMatch(n)).OrderBy(n => n, StringComparer.Ordinal)
+            var names = target.NamespaceNamesAsync(cts.Token).GetAwaiter().GetResult();
+            return names.Where(n => pattern.IsMatch(n))
                 .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n)).ToList();
         }
         catch (Exception) { return Array.Empty<CompletionResult>(); } // completion never throws at the user
