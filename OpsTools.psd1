@@ -36,6 +36,7 @@
         'Get-AppHealth'
         'Get-Autoscaler'
         'Get-Backup'
+        'Get-Container'
         'Get-ClusterEvent'
         'Get-DbConnection'
         'Get-DbHealth'

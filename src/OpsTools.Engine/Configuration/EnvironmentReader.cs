@@ -49,6 +49,9 @@ public static class EnvironmentReader
         if (TryGet(data, "Kubernetes", out var kube) && kube is not null)
             env.Kubernetes = ReadKubernetes(AsTable(kube, $"{source}: Kubernetes"), $"{source}: Kubernetes", path);
 
+        if (TryGet(data, "Docker", out var docker) && docker is not null)
+            env.Docker = ReadDocker(AsTable(docker, $"{source}: Docker"), $"{source}: Docker", path);
+
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)
         {
@@ -134,6 +137,31 @@ public static class EnvironmentReader
         if (TryGet(table, "Deployments", out var deployments) && deployments is not null)
             k.Deployments = AsList(deployments).Select(d => Convert.ToString(d, CultureInfo.InvariantCulture) ?? "").Where(d => d.Length > 0).ToList();
         return k;
+    }
+
+    private static readonly string[] DockerKeys = { "Host", "Context", "ComposeProject", "CertPath", "TlsVerify" };
+
+    private static DockerSettings ReadDocker(IDictionary<string, object?> table, string where, string? path)
+    {
+        var unknown = table.Keys.Where(k => !DockerKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", DockerKeys)}.");
+        var d = new DockerSettings
+        {
+            Host = GetString(table, "Host"),
+            Context = GetString(table, "Context"),
+            ComposeProject = GetString(table, "ComposeProject"),
+            CertPath = GetString(table, "CertPath"),
+        };
+        if (d.Host is not null && !Uri.TryCreate(d.Host, UriKind.Absolute, out _))
+            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                $"{where}.Host: '{d.Host}' is not an engine address such as unix:///var/run/docker.sock or tcp://docker1:2376.");
+        if (d.CertPath is not null && path is not null && !System.IO.Path.IsPathRooted(d.CertPath) && !d.CertPath.StartsWith('~'))
+            d.CertPath = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, d.CertPath));
+        if (TryGet(table, "TlsVerify", out var verify) && verify is not null)
+            d.TlsVerify = verify is bool b ? b : throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}.TlsVerify: expected $true or $false.");
+        return d;
     }
 
     private static int NonNegative(int value, string where) => value >= 0 ? value
