@@ -39,6 +39,14 @@ public sealed class EnvironmentTests : IDisposable
     }
 
     [Fact]
+    public void The_Docker_section_names_the_engine_the_compose_project_and_a_certificate_folder_next_to_the_file()
+    {
+        var path = Write("d.ops.psd1", "@{ Docker = @{ Host = 'tcp://docker1:2376'; ComposeProject = 'shop'; CertPath = 'certs'; TlsVerify = $true } }");
+        var r = _s.Invoke($"$d = (Get-OpsEnvironment '{path}').Docker; $d.Host; $d.ComposeProject; $d.CertPath; $d.TlsVerify");
+        Assert.Equal(new object[] { "tcp://docker1:2376", "shop", Path.Combine(_dir, "certs"), true }, r.Select(o => o.BaseObject));
+    }
+
+    [Fact]
     public void Name_defaults_to_the_file_name_and_plain_strings_are_endpoints()
     {
         var path = Write("staging.ops.psd1", "@{ AppHealth = 'http://127.0.0.1:8080/health' }");
@@ -80,6 +88,8 @@ public sealed class EnvironmentTests : IDisposable
     [InlineData("@{ Databases = @(@{ Name = 'app'; Port = 99999 }) }", "is not a TCP port")]
     [InlineData("@{ Kubernetes = @{ Context = 'prod'; Token = 'abc' } }", "Credentials never go in an environment file")]
     [InlineData("@{ Kubernetes = @{ Namespce = 'shop' } }", "unknown key(s) 'Namespce'")]
+    [InlineData("@{ Docker = @{ Host = 'docker1' } }", "is not an engine address")]
+    [InlineData("@{ Docker = @{ Project = 'shop' } }", "unknown key(s) 'Project'")]
     public void Invalid_content_is_a_clear_error(string content, string expected)
     {
         var path = Write("bad.ops.psd1", content);
