@@ -26,7 +26,7 @@ public class ModuleLoadingTests
         Assert.Contains(probe.Assemblies, a => a.Name == "OpsTools");
         var fromDeps = probe.Assemblies.Where(a => a.Location.StartsWith(DepsDir, StringComparison.Ordinal)).Select(a => a.Name).ToList();
         Assert.Empty(fromDeps);
-        Assert.DoesNotContain(probe.Assemblies, a => a.Name is "YamlDotNet" or "OpsTools.Engine" or "Npgsql" or "KubernetesClient");
+        Assert.DoesNotContain(probe.Assemblies, a => a.Name is "YamlDotNet" or "OpsTools.Engine" or "Npgsql" or "KubernetesClient" or "Docker.DotNet");
     }
 
     [Fact]
@@ -87,6 +87,18 @@ public class ModuleLoadingTests
             Assert.Contains(probe.Assemblies, a => a.Name == "YamlDotNet" && a.LoadContext == "Default");
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Docker_DotNet_loads_on_first_engine_command_in_the_OpsTools_context_only()
+    {
+        var probe = ImportProbe.Run(RepoPaths.ModuleManifest,
+            "try { Get-Container -DockerHost unix:///tmp/opstools-no-engine.sock -ErrorAction Stop } catch { $_.FullyQualifiedErrorId.Split(',')[0] }");
+        Assert.True(probe.ExitCode == 0, probe.Raw);
+        Assert.Equal("DockerUnreachable", probe.Output[0]);
+        var docker = Assert.Single(probe.Assemblies, a => a.Name == "Docker.DotNet");
+        Assert.Equal("OpsTools", docker.LoadContext);
+        Assert.StartsWith(DepsDir, docker.Location);
     }
 
     [Fact]
