@@ -19,17 +19,6 @@ public abstract class DockerContainerActionCmdlet : DockerCmdlet
     [ArgumentCompleter(typeof(ContainerNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
-    private bool? _whatIf;
-
-    /// <summary>True with -WhatIf (or $WhatIfPreference).</summary>
-    protected async Task<bool> IsWhatIfAsync()
-    {
-        _whatIf ??= await InvokeOnPipelineAsync(() =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
-            LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))).ConfigureAwait(false);
-        return _whatIf.Value;
-    }
-
     /// <summary>"container 'shop_api_1' (engine unix:///var/run/docker.sock)": ShouldProcess targets and messages.</summary>
     protected static string Describe(DockerTarget target, ContainerInfo c) =>
         $"container '{c.Name}'{(c.ComposeProject is null ? "" : $" (compose {c.ComposeProject}/{c.ComposeService})")} on {target.Describe()}";
