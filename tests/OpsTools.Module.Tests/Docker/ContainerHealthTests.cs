@@ -107,4 +107,18 @@ public sealed class ContainerHealthTests(DockerEngineFixture fixture) : IDisposa
         Assert.Equal("Critical", S(r!));
         Assert.Contains("restarting", (string)P(r!, "Message")!);
     }
+    [Fact]
+    public void The_console_views_read_like_docker_ps()
+    {
+        _d.RunComposeContainer(_project, "web", 1, extra: new[] { "-p", "127.0.0.1::8080" });
+        var name = $"{_project}_web_1";
+        _d.WaitForHealth(name, "healthy");
+        var port = _d.Docker("port", name, "8080/tcp").Split(':').Last();
+        using var s = new ModuleSession();
+        s.Invoke(_d.PowerShellSetup() + $"; Get-Container @Docker -ComposeProject {_project} | Out-Default");
+        Assert.Matches(@"NAME\s+PROJECT/SERVICE\s+IMAGE\s+STATUS\s+HEALTH\s+RESTARTS\s+PORTS", s.Host.Text);
+        Assert.Matches($@"{name}\s+{_project}/web\s+opstools-test/web:1\s+Up .*\(healthy\)\s+healthy\s+0\s+127\.0\.0\.1:{port}->8080/tcp", s.Host.Text);
+        s.Invoke(_d.PowerShellSetup() + $"; Get-ContainerHealth @Docker -ComposeProject {_project} | Out-Default");
+        Assert.Matches($@"{name}\s+running\s+healthy\s+0\s+Healthy\s+'{name}' is running", s.Host.Text);
+    }
 }
