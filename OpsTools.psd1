@@ -28,6 +28,7 @@
         'Formats/Kubernetes.Workloads.format.ps1xml'
         'Formats/Kubernetes.Config.format.ps1xml'
         'Formats/Kubernetes.Pods.format.ps1xml'
+        'Formats/Docker.Containers.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -37,6 +38,7 @@
         'Get-Autoscaler'
         'Get-Backup'
         'Get-Container'
+        'Get-ContainerHealth'
         'Get-ClusterEvent'
         'Get-DbConnection'
         'Get-DbHealth'
@@ -60,6 +62,7 @@
         'Invoke-DbVacuum'
         'New-RandomSecret'
         'Remove-Backup'
+        'Restart-Container'
         'Restart-Deployment'
         'Restore-Backup'
         'Restore-Directory'
@@ -71,6 +74,8 @@
         'Set-DeploymentImage'
         'Set-DeploymentResource'
         'Set-ReplicaCount'
+        'Start-Container'
+        'Stop-Container'
         'Stop-DbConnection'
         'Suspend-Rollout'
         'Test-Backup'

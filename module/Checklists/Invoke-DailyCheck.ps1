@@ -15,6 +15,10 @@ function Invoke-DailyCheck {
     Kubernetes.Deployments, or every deployment of the namespace), unhealthy pods (crash-looping,
     OOMKilled, image pull errors, unschedulable, not ready: Get-PodHealth) and the warning events of
     the last 24 hours (Get-ClusterEvent). A cluster that cannot be reached is one Unknown result.
+    For environments with a Docker section (Host, Context, ComposeProject), the containers of the
+    Compose project (Get-ContainerHealth): unhealthy, restarting, exited with a non-zero code, OOM
+    killed, stopped, and restart counts (5 or more since the container was created; one snapshot
+    cannot tell when they happened). An engine that cannot be reached is one Unknown result.
     Each check returns OpsTools.CheckResult objects; a check
     that cannot run at all becomes an Unknown result that says why, so one broken check never
     hides the others.
@@ -31,7 +35,7 @@ function Invoke-DailyCheck {
     None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
 
     .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes.
+    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker.
 
     .PARAMETER TimeoutSec
     Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
@@ -41,7 +45,7 @@ function Invoke-DailyCheck {
     OpsTools.CheckResult (and derived: OpsTools.Health.AppHealthResult,
     OpsTools.Health.ComponentHealthResult, OpsTools.HostResources.DiskUsageResult,
     OpsTools.HostResources.MemoryUsageResult, OpsTools.Database.DbHealthResult,
-    OpsTools.Kubernetes.PodHealthResult).
+    OpsTools.Kubernetes.PodHealthResult, OpsTools.Docker.ContainerHealthResult).
 
     .EXAMPLE
     Invoke-DailyCheck -Environment ./prod.ops.psd1 | Where-Object Status -ne Healthy
@@ -60,7 +64,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -111,6 +115,10 @@ function Invoke-DailyCheck {
 
         if ('Kubernetes' -notin $Skip -and $Environment -and $Environment.Kubernetes) {
             & $run 'Kubernetes' 'Kubernetes' { Get-OpsClusterCheck -OpsEnvironment $Environment }
+        }
+
+        if ('Docker' -notin $Skip -and $Environment -and $Environment.Docker) {
+            & $run 'ContainerHealth' 'Docker' { Get-OpsDockerCheck -OpsEnvironment $Environment }
         }
 
         $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn

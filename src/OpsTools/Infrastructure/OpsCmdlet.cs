@@ -125,6 +125,17 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
     protected Task<bool> ShouldProcessAsync(string target, string action) =>
         InvokeOnPipelineAsync(() => ShouldProcess(target, action));
 
+    private bool? _whatIf;
+
+    /// <summary>True with -WhatIf (or $WhatIfPreference): for "-Force skips the prompt, but never -WhatIf" (Force &amp;&amp; !whatIf || ShouldProcess).</summary>
+    protected async Task<bool> IsWhatIfAsync()
+    {
+        _whatIf ??= await InvokeOnPipelineAsync(() =>
+            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
+            LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))).ConfigureAwait(false);
+        return _whatIf.Value;
+    }
+
     /// <summary>
     /// ShouldProcess for changes that lose data or availability: asks even when $ConfirmPreference
     /// would not, unless <paramref name="force"/> is set.

@@ -53,17 +53,6 @@ public abstract class KubeWorkloadChangeCmdlet : KubeWorkloadRolloutCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
-    private bool? _whatIf;
-
-    /// <summary>True with -WhatIf (or $WhatIfPreference).</summary>
-    protected async Task<bool> IsWhatIfAsync()
-    {
-        _whatIf ??= await InvokeOnPipelineAsync(() =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
-            LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))).ConfigureAwait(false);
-        return _whatIf.Value;
-    }
-
     /// <summary>"deployment 'web' (context 'prod', namespace 'shop')": ShouldProcess targets and messages.</summary>
     protected string Describe(KubeTarget target, string name) => $"{Kind.ToLowerInvariant()} '{name}' ({target.Describe()})";
 
