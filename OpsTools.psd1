@@ -28,6 +28,7 @@
         'Formats/Kubernetes.Workloads.format.ps1xml'
         'Formats/Kubernetes.Config.format.ps1xml'
         'Formats/Kubernetes.Pods.format.ps1xml'
+        'Formats/Docker.Images.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -60,6 +61,7 @@
         'Invoke-DbVacuum'
         'New-RandomSecret'
         'Remove-Backup'
+        'Remove-UnusedImage'
         'Restart-Deployment'
         'Restore-Backup'
         'Restore-Directory'
