@@ -195,5 +195,10 @@ public sealed class SetReplicaCountComposeTests(DockerEngineFixture fixture) : I
         var noProject = s.Run(Setup + "Set-ReplicaCount @Docker -Service api -Replicas 2");
         var t = noProject.Terminating is IContainsErrorRecord term ? term.ErrorRecord : Assert.Single(noProject.Errors);
         Assert.StartsWith("ComposeProjectMissing,", t.FullyQualifiedErrorId);
+
+        var kube = s.Run(Setup + $"Set-ReplicaCount @Docker -ComposeProject {_project} -Service api -Replicas 3 -Namespace prod");
+        var k = kube.Terminating is IContainsErrorRecord kt ? kt.ErrorRecord : Assert.Single(kube.Errors);
+        Assert.StartsWith("ComposeKubernetesParameter,", k.FullyQualifiedErrorId);
+        Assert.Equal(2, Names().Length);
     }
 }
