@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using OpsTools.Commands.Docker;
 using OpsTools.Docker;
 using OpsTools.Engine.Docker;
 using OpsTools.Engine.Kubernetes;
@@ -248,20 +249,8 @@ public sealed class SetReplicaCountCommand : KubeRolloutCmdlet
                 Fail(new OpsToolsException("ComposeKubernetesParameter", OpsErrorKind.InvalidArgument,
                     $"-{k} is a Kubernetes parameter; with -ComposeProject/-Service the engine is chosen by -DockerHost, -DockerContext or -Environment.", k),
                     "ComposeKubernetesParameter", ErrorCategory.InvalidArgument, k);
-        try
-        {
-            _docker ??= DockerTargetResolver.Resolve(new DockerTargetSpec
-            {
-                Host = DockerHost, Context = DockerContext, Settings = Environment?.Docker, TimeoutSec = RequestTimeoutSec,
-            });
-        }
-        catch (OpsToolsException e)
-        {
-            Fail(e, e.ErrorId, ErrorCategory.InvalidArgument, e.Target);
-            throw; // not reached
-        }
-        Verbose($"Docker: {_docker.Describe()} (from {_docker.Source}).");
-        return _docker;
+        return _docker ??= DockerCmdlet.Resolve(DockerHost, DockerContext, Environment, RequestTimeoutSec,
+            e => Fail(e, e.ErrorId, ErrorCategory.InvalidArgument, e.Target), Verbose);
     }
 
     private async Task ComposeAsync(CancellationToken ct)
