@@ -29,6 +29,7 @@
         'Formats/Kubernetes.Config.format.ps1xml'
         'Formats/Kubernetes.Pods.format.ps1xml'
         'Formats/Docker.Containers.format.ps1xml'
+        'Formats/Docker.Images.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -37,9 +38,9 @@
         'Get-AppHealth'
         'Get-Autoscaler'
         'Get-Backup'
+        'Get-ClusterEvent'
         'Get-Container'
         'Get-ContainerHealth'
-        'Get-ClusterEvent'
         'Get-DbConnection'
         'Get-DbHealth'
         'Get-DbIndexAdvice'
@@ -62,6 +63,7 @@
         'Invoke-DbVacuum'
         'New-RandomSecret'
         'Remove-Backup'
+        'Remove-UnusedImage'
         'Restart-Container'
         'Restart-Deployment'
         'Restore-Backup'

@@ -25,6 +25,15 @@ function Invoke-WeeklyMaintenance {
     7. Retention: Invoke-BackupRetention with the environment's RetentionDays / KeepLast (30 days
        by default); the newest verified backup of each database is never removed.
 
+    For environments with a Docker section, one image step follows:
+
+    8. ImagePrune: Remove-UnusedImage on the environment's engine: dangling images (docker image
+       prune), or with -PruneAllImages every image no container uses (the runbooks' docker image
+       prune -a). One result with the number of images and the space reclaimed (Value: bytes);
+       -WhatIf lists what would go and removes nothing. An unreachable engine is Unknown.
+
+    An environment with only a Docker section (no Databases) runs only the image step.
+
     A step that cannot run (database unreachable, pg_stat_statements not installed) becomes one
     Unknown result that says why; the other steps and databases still run. Results flow into
     Export-OpsReport like the daily check's; with -FailOn the command ends with a terminating error
@@ -37,7 +46,10 @@ function Invoke-WeeklyMaintenance {
     Only these entries of the Databases section (wildcards allowed).
 
     .PARAMETER Skip
-    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice, RestoreDrill, Retention.
+    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice, RestoreDrill, Retention, ImagePrune.
+
+    .PARAMETER PruneAllImages
+    The ImagePrune step removes every image no container uses (docker image prune -a), not only dangling ones.
 
     .PARAMETER Parallel
     Tables vacuumed at once (default 2).
@@ -70,8 +82,10 @@ function Invoke-WeeklyMaintenance {
         [SupportsWildcards()]
         [string[]] $Instance,
 
-        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention')]
+        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune')]
         [string[]] $Skip = @(),
+
+        [switch] $PruneAllImages,
 
         [ValidateRange(1, 64)]
         [int] $Parallel = 2,
@@ -87,7 +101,7 @@ function Invoke-WeeklyMaintenance {
         $envName = $Environment.Name
         $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
         $databases = @(Select-OpsDatabase -OpsEnvironment $Environment -Instance $Instance)
-        if ($databases.Count -eq 0) {
+        if ($databases.Count -eq 0 -and -not $Environment.Docker) {
             $exception = [OpsTools.OpsToolsException]::new('DbNoDatabases', [OpsTools.OpsErrorKind]::NotFound,
                 "The environment '$envName' names no databases$(if ($Instance) { " matching -Instance $($Instance -join ', ')" }) (add a Databases section, see about_OpsTools_Environments).", $envName, $null)
             $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'DbNoDatabases', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $envName))
@@ -188,6 +202,23 @@ function Invoke-WeeklyMaintenance {
                     Status  = if ($failed.Count -gt 0) { [OpsTools.CheckStatus]::Critical } else { [OpsTools.CheckStatus]::Healthy }
                     Value   = $removed.Count
                     Message = "Retention $verb $($removed.Count) backup(s) ($([Math]::Round($bytes / 1MB, 1)) MB), kept $(@($decisions | Where-Object Action -eq ([OpsTools.Backup.RetentionAction]::Keep)).Count)$(if ($failed.Count) { "; $($failed.Count) could not be removed: $(@($failed | ForEach-Object { $_.Reason }) -join '; ')" })."
+                }
+            }
+        }
+
+        # Docker: unused images (the runbooks' docker image prune).
+        if ($Environment.Docker -and 'ImagePrune' -notin $Skip) {
+            Invoke-OpsCheckStep -StepCheck 'ImagePrune' -StepArea 'Docker' -EnvironmentName $envName -Collector $results -Step {
+                $pruneErrors = $null
+                $prune = Remove-UnusedImage -Environment $Environment -All:$PruneAllImages -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable pruneErrors
+                if (-not $prune) { throw @($pruneErrors)[0].Exception }
+                $verb = if ($prune.WhatIf) { 'would remove' } else { 'removed' }
+                $kind = if ($PruneAllImages) { 'unused' } else { 'dangling' }
+                [OpsTools.CheckResult]@{
+                    Check   = 'ImagePrune'; Area = 'Docker'; Target = $prune.DockerHost
+                    Status  = if (@($pruneErrors).Count -gt 0) { [OpsTools.CheckStatus]::Warning } else { [OpsTools.CheckStatus]::Healthy }
+                    Value   = $prune.ReclaimedBytes
+                    Message = "Image prune $verb $($prune.Count) $kind image(s), $($prune.Reclaimed) ($($prune.ReclaimedBytes) bytes)$(if (@($pruneErrors).Count) { "; $(@($pruneErrors).Count) could not be removed: $(@($pruneErrors | ForEach-Object { $_.Exception.Message }) -join '; ')" })."
                 }
             }
         }

@@ -46,20 +46,31 @@ public abstract class DockerCmdlet : OpsCmdlet
     protected DockerTarget ResolveTarget()
     {
         if (DockerHost is null && DockerContext is null && DockerTargetRegistry.Find(DockerId) is { } known) return known;
+        return _target ??= Resolve(DockerHost, DockerContext, Environment, RequestTimeoutSec, e => Fail(e, e.ErrorId, ErrorCategory.InvalidArgument, e.Target), Verbose);
+    }
+
+    /// <summary>
+    /// The engine the Docker connection parameters name; also used by commands that take them without being a DockerCmdlet
+    /// (Set-ReplicaCount's Compose set). <paramref name="fail"/> ends the command (it does not return).
+    /// </summary>
+    internal static DockerTarget Resolve(string? host, string? context, OpsEnvironment? environment, double timeoutSec,
+        Action<OpsToolsException> fail, Action<string> verbose)
+    {
+        DockerTarget target;
         try
         {
-            _target ??= DockerTargetResolver.Resolve(new DockerTargetSpec
+            target = DockerTargetResolver.Resolve(new DockerTargetSpec
             {
-                Host = DockerHost, Context = DockerContext, Settings = Environment?.Docker, TimeoutSec = RequestTimeoutSec,
+                Host = host, Context = context, Settings = environment?.Docker, TimeoutSec = timeoutSec,
             });
         }
         catch (OpsToolsException e)
         {
-            Fail(e, e.ErrorId, ErrorCategory.InvalidArgument, e.Target);
+            fail(e);
             throw; // not reached
         }
-        Verbose($"Docker: {_target.Describe()} (from {_target.Source}).");
-        return _target;
+        verbose($"Docker: {target.Describe()} (from {target.Source}).");
+        return target;
     }
 
     /// <summary>The Compose project: the parameter, else the environment file's Docker.ComposeProject.</summary>

@@ -1,0 +1,117 @@
+using System.Management.Automation;
+using OpsTools.Docker;
+using OpsTools.Engine.Docker;
+
+namespace OpsTools.Commands.Docker;
+
+/// <summary>
+/// <para type="synopsis">Removes dangling images, or with -All every image no container uses (docker image prune [-a]); reports the space reclaimed.</para>
+/// <para type="description">The list is computed first: dangling images (untagged, &lt;none&gt;:&lt;none&gt;), or with -All every image that no container uses, running or stopped, and that is not the base of a kept image; -Until and -Filter narrow it like docker image prune's filters. -WhatIf lists exactly those images and the space they take. Then each image is removed on its own, never forced, so an image that a container started using meanwhile is refused by the engine (a non-terminating error) and stays. Returns one OpsTools.Docker.ImagePruneResult with the images and the reclaimed space (bytes and readable).</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "UnusedImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(ImagePruneResult))]
+public sealed class RemoveUnusedImageCommand : DockerCmdlet
+{
+    /// <summary>Every image that no container (running or stopped) uses, not only dangling ones (docker image prune -a).</summary>
+    [Parameter]
+    [Alias("a")]
+    public SwitchParameter All { get; set; }
+
+    /// <summary>Only images created before this time (a DateTime, or a TimeSpan/duration meaning that long ago: 24h is '1.00:00:00'); docker image prune --filter until=24h.</summary>
+    [Parameter]
+    public object? Until { get; set; }
+
+    /// <summary>Only images with these labels: 'key' or 'key=value' (every one must match); docker image prune --filter label=....</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [Alias("Label")]
+    public string[]? Filter { get; set; }
+
+    protected override async Task ProcessRecordAsync(CancellationToken ct)
+    {
+        var target = ResolveTarget();
+        var until = UntilTime();
+        IReadOnlyList<PrunedImage> candidates;
+        try { candidates = await ImagePruner.CandidatesAsync(target, All, until, Filter, ct).ConfigureAwait(false); }
+        catch (OpsToolsException e) { Fail(e, e.ErrorId, ErrorCategory.ConnectionError, target.Endpoint.ToString()); return; }
+        var result = new ImagePruneResult
+        {
+            DockerHost = target.Endpoint.ToString(), Mode = All ? "Unused" : "Dangling", DockerId = target.Id,
+        };
+        var done = new List<PrunedImage>();
+        var whatIf = false;
+        foreach (var image in candidates)
+        {
+            var label = $"image {(image.Tags.Count > 0 ? string.Join(", ", image.Tags) : "<none>")} ({Short(image.Id)}, {ImagePruneResult.Readable(image.Size)}) on {target.Describe()}";
+            var (approved, reason) = await InvokeOnPipelineAsync(() =>
+            {
+                var ok = ShouldProcess($"Removing {label}.", $"Remove {label}?", "Remove image", out var why);
+                return (ok, why);
+            }).ConfigureAwait(false);
+            if (!approved)
+            {
+                if (reason == ShouldProcessReason.WhatIf)
+                {
+                    whatIf = true;
+                    image.Status = "WhatIf";
+                    done.Add(image);
+                }
+                continue;
+            }
+            try
+            {
+                await ImagePruner.RemoveAsync(target, image, ct).ConfigureAwait(false);
+                image.Status = "Removed";
+                Verbose($"Removed {label}.");
+            }
+            catch (OpsToolsException e)
+            {
+                image.Status = "Failed";
+                ObjectError(e, e.ErrorId, image.Id);
+            }
+            done.Add(image);
+        }
+        result.WhatIf = whatIf;
+        result.Images = done;
+        result.ReclaimedBytes = done.Where(i => i.Status != "Failed").Sum(i => i.Size);
+        result.Timestamp = DateTime.UtcNow;
+        if (candidates.Count == 0)
+            Verbose($"No {(All ? "unused" : "dangling")} image{(Filter is { Length: > 0 } ? " with " + string.Join(", ", Filter) : "")} on {target.Describe()}.");
+        Output(result);
+    }
+
+    private static string Short(string id) => id.StartsWith("sha256:", StringComparison.Ordinal) && id.Length > 19 ? id[7..19] : id;
+
+    private DateTime? UntilTime()
+    {
+        var v = Until is PSObject pso ? pso.BaseObject : Until;
+        switch (v)
+        {
+            case null: return null;
+            case DateTime d: return d.ToUniversalTime();
+            case DateTimeOffset o: return o.UtcDateTime;
+            case TimeSpan t: return DateTime.UtcNow - t;
+            case string s when TryDuration(s, out var span): return DateTime.UtcNow - span;
+            case string s when DateTime.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeLocal, out var parsed): return parsed.ToUniversalTime();
+        }
+        Fail(new OpsToolsException("InvalidUntil", OpsErrorKind.InvalidArgument,
+            $"-Until '{v}' is neither a time nor a duration (24h, 30m, 7d, or a TimeSpan).", v.ToString()), "InvalidUntil", ErrorCategory.InvalidArgument, v);
+        return null; // not reached
+    }
+
+    /// <summary>docker's duration forms: 90s, 30m, 24h, 7d.</summary>
+    private static bool TryDuration(string s, out TimeSpan span)
+    {
+        span = default;
+        s = s.Trim();
+        if (s.Length < 2 || !double.TryParse(s[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n)) return false;
+        switch (char.ToLowerInvariant(s[^1]))
+        {
+            case 's': span = TimeSpan.FromSeconds(n); return true;
+            case 'm': span = TimeSpan.FromMinutes(n); return true;
+            case 'h': span = TimeSpan.FromHours(n); return true;
+            case 'd': span = TimeSpan.FromDays(n); return true;
+            default: return false;
+        }
+    }
+}
