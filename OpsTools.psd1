@@ -28,6 +28,7 @@
         'Formats/Kubernetes.Workloads.format.ps1xml'
         'Formats/Kubernetes.Config.format.ps1xml'
         'Formats/Kubernetes.Pods.format.ps1xml'
+        'Formats/Docker.Logs.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -37,6 +38,8 @@
         'Get-Autoscaler'
         'Get-Backup'
         'Get-Container'
+        'Get-ContainerLog'
+        'Get-ContainerStat'
         'Get-ClusterEvent'
         'Get-DbConnection'
         'Get-DbHealth'
