@@ -107,4 +107,24 @@ public sealed class GetContainerStatTests(DockerEngineFixture fixture) : IDispos
         Assert.Contains("'no-such-container'", e.Exception.Message);
         Assert.Contains(r.Warnings, w => w.Contains($"{_project}_gone_1") && w.Contains("exited"));
     }
+
+    [Fact]
+    public void Format_views_show_docker_stats_columns_and_log_lines()
+    {
+        _d.RunComposeContainer(_project, "shown", 1, DockerEngine.BaseImage, new[] { "--memory", "64m" }, new[] { "sh", "-c", "echo shown-line; echo shown-err >&2; sleep 3600" });
+        var c = $"{_project}_shown_1";
+        using var s = new ModuleSession();
+        s.Invoke(_d.PowerShellSetup() + $"; Get-ContainerStat @Docker -Name {c} | Out-Default");
+        foreach (var column in new[] { "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS", "STATUS" })
+            Assert.Contains(column, s.Host.Text);
+        Assert.Contains(c, s.Host.Text);
+        Assert.Matches(@"\d+(\.\d+)?(B|KiB|MiB) / 64MiB", s.Host.Text);
+        s.Host.ClearText();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!_d.Docker("logs", c).Contains("shown-line") && DateTime.UtcNow < deadline) Thread.Sleep(200);
+        s.Invoke(_d.PowerShellSetup() + $"; Get-ContainerLog @Docker -Name {c} | Out-Default");
+        foreach (var column in new[] { "Time (local)", "Container", "Stream", "Line" }) Assert.Contains(column, s.Host.Text);
+        Assert.Matches(@"stdout\s+shown-line", s.Host.Text);
+        Assert.Matches(@"stderr\s+shown-err", s.Host.Text);
+    }
 }
