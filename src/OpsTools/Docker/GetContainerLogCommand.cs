@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
 using OpsTools.Commands.Database;
+using OpsTools.Commands.Infrastructure;
 using OpsTools.Docker;
 using OpsTools.Engine.Docker;
 
@@ -60,9 +61,6 @@ public sealed class GetContainerLogCommand : DockerCmdlet
     [Parameter]
     public SwitchParameter Raw { get; set; }
 
-    /// <summary>Lines written before waiting for the pipeline to take them: bounds what is queued, whatever the log's size.</summary>
-    private const int Batch = 256;
-
     private Regex? _pattern;
     private DateTime? _since, _until;
 
@@ -74,18 +72,8 @@ public sealed class GetContainerLogCommand : DockerCmdlet
         if (_since is { } s && _until is { } u && u <= s)
             Fail(new OpsToolsException("DockerInvalidArgument", OpsErrorKind.InvalidArgument,
                 $"-Until ({u:u}) must be later than -Since ({s:u}).", null), "DockerInvalidArgument", ErrorCategory.InvalidArgument, null);
-        if (Pattern is not null)
-        {
-            try
-            {
-                _pattern = new Regex(Pattern, RegexOptions.CultureInvariant | (CaseSensitive ? RegexOptions.None : RegexOptions.IgnoreCase), TimeSpan.FromSeconds(1));
-            }
-            catch (ArgumentException e)
-            {
-                Fail(new OpsToolsException("InvalidPattern", OpsErrorKind.InvalidArgument, $"-Pattern '{Pattern}' is not a valid regular expression: {e.Message}", Pattern, e),
-                    "InvalidPattern", ErrorCategory.InvalidArgument, Pattern);
-            }
-        }
+        try { _pattern = LogPattern.Build(Pattern, CaseSensitive); }
+        catch (OpsToolsException e) { Fail(e, e.ErrorId, ErrorCategory.InvalidArgument, Pattern); }
         return Task.CompletedTask;
     }
 
@@ -122,21 +110,13 @@ public sealed class GetContainerLogCommand : DockerCmdlet
         }
     }
 
-    private async Task StreamAsync(DockerTarget target, ContainerInfo container, ContainerLogOptions options, bool prefix, CancellationToken ct)
+    private Task StreamAsync(DockerTarget target, ContainerInfo container, ContainerLogOptions options, bool prefix, CancellationToken ct)
     {
-        var written = 0;
         var label = $"[{container.Name}] ";
-        await foreach (var line in DockerLogs.ReadAsync(target, container, options, ct))
-        {
-            if (Raw)
-            {
-                var text = DockerLogs.Raw(line, Timestamps);
-                Output(prefix ? label + text : text);
-            }
-            else Output(line);
-            // Wait for the pipeline now and then, so that a fast stream and a slow consumer never pile up lines here.
-            if (++written % Batch == 0) await InvokeOnPipelineAsync(() => true);
-        }
+        // Each line is written as it is read; OutputStreamAsync waits for the pipeline every 256 lines, so that a fast
+        // stream and a slow consumer never pile up lines here.
+        return OutputStreamAsync(DockerLogs.ReadAsync(target, container, options, ct),
+            line => Raw ? (prefix ? label : "") + DockerLogs.Raw(line, Timestamps) : line, ct);
     }
 
     /// <summary>-Since/-Until: a DateTime (local unless it says UTC), a TimeSpan or duration text (that long ago), or a date text.</summary>
