@@ -30,6 +30,7 @@
         'Formats/Kubernetes.Pods.format.ps1xml'
         'Formats/Docker.Containers.format.ps1xml'
         'Formats/Docker.Images.format.ps1xml'
+        'Formats/Docker.Logs.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -41,6 +42,8 @@
         'Get-ClusterEvent'
         'Get-Container'
         'Get-ContainerHealth'
+        'Get-ContainerLog'
+        'Get-ContainerStat'
         'Get-DbConnection'
         'Get-DbHealth'
         'Get-DbIndexAdvice'

@@ -106,6 +106,20 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
         return done.Task;
     }
 
+    /// <summary>
+    /// Writes a stream of items as they arrive (a log of any size), waiting for the pipeline every <paramref name="batch"/>
+    /// items, so that a fast source and a slow consumer never pile items up here.
+    /// </summary>
+    protected async Task OutputStreamAsync<T>(IAsyncEnumerable<T> items, Func<T, object?> shape, CancellationToken ct, int batch = 256)
+    {
+        var written = 0;
+        await foreach (var item in items.WithCancellation(ct).ConfigureAwait(false))
+        {
+            Output(shape(item));
+            if (++written % batch == 0) await InvokeOnPipelineAsync(() => true).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Writes an object to the pipeline, from any thread.</summary>
     protected void Output(object? value, bool enumerateCollection = false) => Post(() => WriteObject(value, enumerateCollection));
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Text.RegularExpressions;
 using OpsTools.Commands.Database;
+using OpsTools.Commands.Infrastructure;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
 
@@ -78,27 +79,14 @@ public sealed class GetPodLogCommand : KubeCmdlet
     [Parameter]
     public SwitchParameter Raw { get; set; }
 
-    /// <summary>Lines written before waiting for the pipeline to take them: bounds what is queued, whatever the log's size.</summary>
-    private const int Batch = 256;
-
     private Regex? _pattern;
 
     protected override Task BeginProcessingAsync(CancellationToken ct)
     {
         if (Since is not null && SinceTime is not null)
             Fail(new OpsToolsException("KubeInvalid", OpsErrorKind.InvalidArgument, "Use -Since or -SinceTime, not both.", null), "KubeInvalid", ErrorCategory.InvalidArgument, null);
-        if (Pattern is not null)
-        {
-            try
-            {
-                _pattern = new Regex(Pattern, RegexOptions.CultureInvariant | (CaseSensitive ? RegexOptions.None : RegexOptions.IgnoreCase), TimeSpan.FromSeconds(1));
-            }
-            catch (ArgumentException e)
-            {
-                Fail(new OpsToolsException("InvalidPattern", OpsErrorKind.InvalidArgument, $"-Pattern '{Pattern}' is not a valid regular expression: {e.Message}", Pattern, e),
-                    "InvalidPattern", ErrorCategory.InvalidArgument, Pattern);
-            }
-        }
+        try { _pattern = LogPattern.Build(Pattern, CaseSensitive); }
+        catch (OpsToolsException e) { Fail(e, e.ErrorId, ErrorCategory.InvalidArgument, Pattern); }
         return Task.CompletedTask;
     }
 
@@ -156,21 +144,13 @@ public sealed class GetPodLogCommand : KubeCmdlet
         }
     }
 
-    private async Task StreamAsync(KubeTarget target, string ns, string pod, string container, PodLogOptions options, bool prefix, CancellationToken ct)
+    private Task StreamAsync(KubeTarget target, string ns, string pod, string container, PodLogOptions options, bool prefix, CancellationToken ct)
     {
-        var written = 0;
         var label = $"[pod/{pod}/{container}] ";
-        await foreach (var line in KubePodLogs.ReadAsync(target, ns, pod, container, options, ct))
-        {
-            if (Raw)
-            {
-                var text = KubePodLogs.Raw(line, Timestamps);
-                Output(prefix ? label + text : text);
-            }
-            else Output(line);
-            // Wait for the pipeline now and then, so that a fast stream and a slow consumer never pile up lines here.
-            if (++written % Batch == 0) await InvokeOnPipelineAsync(() => true);
-        }
+        // Each line is written as it arrives; OutputStreamAsync waits for the pipeline now and then, so that a fast
+        // stream and a slow consumer never pile up lines here.
+        return OutputStreamAsync(KubePodLogs.ReadAsync(target, ns, pod, container, options, ct),
+            line => Raw ? (prefix ? label : "") + KubePodLogs.Raw(line, Timestamps) : line, ct);
     }
 
     /// <summary>The pod a piped object is about: a PodHealthResult's or PodResourceUsage's Name, a PodLogLine's Pod, or a string.</summary>
