@@ -15,7 +15,11 @@ public static class KubeRollout
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
     public const string RevisionAnnotation = "deployment.kubernetes.io/revision";
 
-    /// <summary>Deployment: observedGeneration caught up, updated = desired, no old replicas, available = updated; ProgressDeadlineExceeded fails.</summary>
+    /// <summary>
+    /// Deployment: observedGeneration caught up, updated = desired, no old replicas, available = updated; ProgressDeadlineExceeded
+    /// fails (kubectl's rules); and, stricter than kubectl, no replicas beyond the desired count (a scale-down is done when the
+    /// extra pods are gone).
+    /// </summary>
     public static (RolloutState State, string Message) Evaluate(V1Deployment d)
     {
         var name = d.Metadata.Name;
@@ -37,6 +41,10 @@ public static class KubeRollout
                 waiting = $"Waiting for deployment \"{name}\" rollout to finish: {total - updated} old replicas are pending termination...";
             else if (available < updated)
                 waiting = $"Waiting for deployment \"{name}\" rollout to finish: {available} of {updated} updated replicas are available...";
+            // Stricter than kubectl here: after a scale-down (to zero in an emergency, say) kubectl calls the rollout
+            // done while the controller has not yet removed the extra replicas; OpsTools waits until they are gone.
+            else if (total > desired)
+                waiting = $"Waiting for deployment \"{name}\" scale-down to finish: {total - desired} extra replicas are pending termination...";
             if (waiting is null) return (RolloutState.Complete, $"deployment \"{name}\" successfully rolled out");
             return paused ? (RolloutState.Paused, $"deployment \"{name}\" is paused (Resume-Rollout to continue): {waiting}") : (RolloutState.Progressing, waiting);
         }
@@ -52,6 +60,8 @@ public static class KubeRollout
         if ((st.ObservedGeneration ?? 0) == 0 || (s.Metadata.Generation ?? 0) > (st.ObservedGeneration ?? 0))
             return (RolloutState.Progressing, "Waiting for statefulset spec update to be observed...");
         var desired = s.Spec?.Replicas ?? 1;
+        if (st.Replicas > desired)
+            return (RolloutState.Progressing, $"Waiting for statefulset scale-down to finish: {st.Replicas - desired} extra pods are pending termination...");
         if ((st.ReadyReplicas ?? 0) < desired)
             return (RolloutState.Progressing, $"Waiting for {desired - (st.ReadyReplicas ?? 0)} pods to be ready...");
         if (s.Spec?.UpdateStrategy?.RollingUpdate?.Partition is int partition)

@@ -32,6 +32,10 @@ public sealed class RolloutRulesTests
     [InlineData(3, 2, 2, 3, 3, 3, null, RolloutState.Complete, "deployment \"web\" successfully rolled out")]
     // scaled to zero and done
     [InlineData(0, 5, 5, 0, 0, 0, null, RolloutState.Complete, "deployment \"web\" successfully rolled out")]
+    // scaled to zero, controller has observed it, but the replicas are still there (kubectl would say done here)
+    [InlineData(0, 5, 5, 0, 2, 0, null, RolloutState.Progressing, "Waiting for deployment \"web\" rollout to finish: 2 old replicas are pending termination...")]
+    [InlineData(0, 5, 5, 2, 2, 2, null, RolloutState.Progressing, "Waiting for deployment \"web\" scale-down to finish: 2 extra replicas are pending termination...")]
+    [InlineData(1, 5, 5, 3, 3, 3, null, RolloutState.Progressing, "Waiting for deployment \"web\" scale-down to finish: 2 extra replicas are pending termination...")]
     // the controller gave up
     [InlineData(3, 2, 2, 1, 3, 2, "ProgressDeadlineExceeded", RolloutState.Failed, "deployment \"web\" exceeded its progress deadline")]
     public void Deployment_states_follow_kubectl(int desired, long generation, long observed, int updated, int total, int available,
@@ -77,5 +81,11 @@ public sealed class RolloutRulesTests
         Assert.Equal(RolloutState.Progressing, KubeRollout.Evaluate(StatefulSet(3, 2, 2, 3, 0, "r1", "r2", partition: 2)).State);
         Assert.Equal(RolloutState.Complete, KubeRollout.Evaluate(StatefulSet(3, 2, 2, 3, 1, "r1", "r2", partition: 2)).State);
         Assert.Equal(RolloutState.Failed, KubeRollout.Evaluate(StatefulSet(3, 2, 2, 3, 3, "r1", "r1", strategy: "OnDelete")).State);
+        // Scaled down to 1: done only when the extra pods are gone.
+        var shrinking = StatefulSet(1, 3, 3, 3, 3, "r2", "r2");
+        shrinking.Status.Replicas = 3;
+        Assert.Equal((RolloutState.Progressing, "Waiting for statefulset scale-down to finish: 2 extra pods are pending termination..."), KubeRollout.Evaluate(shrinking));
+        shrinking.Status.Replicas = 1;
+        Assert.Equal(RolloutState.Complete, KubeRollout.Evaluate(shrinking).State);
     }
 }
