@@ -51,7 +51,9 @@ public sealed class KubeScaleFaultTests : IClassFixture<FaultCluster>, IDisposab
             {
                 _k.Api.Patch($"/apis/apps/v1/namespaces/{_ns}/deployments/busy",
                     new { metadata = new { annotations = new Dictionary<string, string> { ["opstools.test/writer"] = (++writes).ToString() } } });
-                Thread.Sleep(3);
+                // Often enough to collide with the scale's read-then-write, not so often that a loaded 2-core machine
+                // turns every one of its bounded retries into another conflict.
+                Thread.Sleep(10);
             }
         });
         var conflicts = 0;
