@@ -9,7 +9,7 @@
     Author               = 'OpsTools maintainers'
     CompanyName          = 'OpsTools'
     Copyright            = '(c) OpsTools maintainers. MIT License.'
-    Description          = 'Production runbooks as PowerShell commands: health checks, host checks, reports and checklists that return objects.'
+    Description          = 'Production runbooks as PowerShell commands: health and host checks, PostgreSQL maintenance, provable backups, Kubernetes/OpenShift and Docker/Compose operations, reports and checklists that return objects.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @(
@@ -99,7 +99,7 @@
         PSData = @{
             Tags         = @('Operations', 'Runbook', 'HealthCheck', 'PostgreSQL', 'Kubernetes', 'Docker', 'Linux', 'Windows')
             ProjectUri   = ''
-            ReleaseNotes = 'Health, host and PostgreSQL checks and maintenance, backups with checksums, manifests, restore drills, safe restores and retention; daily, weekly and monthly checklists; reports for CI.'
+            ReleaseNotes = 'Health, host and PostgreSQL checks and maintenance, backups with checksums, manifests, restore drills, safe restores and retention; Kubernetes/OpenShift scaling, rollouts, autoscalers, pod diagnosis, logs and secret rotation; Docker/Compose container health, restarts, logs, stats, service scaling and image prune; daily, weekly and monthly checklists; reports for CI.'
         }
     }
 }
