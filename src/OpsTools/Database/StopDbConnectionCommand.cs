@@ -52,7 +52,7 @@ public sealed class StopDbConnectionCommand : DbCmdlet
     [Parameter]
     public SwitchParameter CancelQueryOnly { get; set; }
 
-    /// <summary>No confirmation prompt (-WhatIf still only reports). -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
+    /// <summary>No confirmation prompt. -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 

@@ -17,7 +17,7 @@ public sealed class UndoRolloutCommand : KubeWorkloadChangeCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long ToRevision { get; set; }
 
-    /// <summary>No confirmation prompt (-WhatIf still only reports). -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
+    /// <summary>No confirmation prompt. -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 

@@ -62,7 +62,7 @@ public sealed class UpdateSecretCommand : KubeCmdlet
     [ValidateRange(1, 86400)]
     public double TimeoutSec { get; set; } = 300;
 
-    /// <summary>Do not ask for confirmation (-WhatIf still only shows what would happen). -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
+    /// <summary>Do not ask for confirmation. -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
