@@ -143,7 +143,6 @@ Describe 'JSON and CSV round trips' {
         $back.Status | Should -Be 'Critical'
         $back.Failure | Should -Be 'UnexpectedStatus'
         $back.DurationMs | Should -BeGreaterThan 0
-        $back.Name | Should -BeNullOrEmpty -Because 'given by -Uri, the endpoint has no name'
     }
 
     It 'Export-Csv and Import-Csv keep the columns a person reads' {
