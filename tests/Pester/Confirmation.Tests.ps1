@@ -64,33 +64,20 @@ Describe '-Force in a job without a terminal' {
 }
 
 Describe '-Force -Confirm at a terminal' -Tag Terminal {
-    BeforeAll {
-        $tmux = Get-Command tmux -ErrorAction SilentlyContinue
-        $session = 'opstools-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-    }
-    AfterAll { if ($tmux) { & tmux kill-session -t $session 2>$null } }
+    AfterAll { Stop-OpsTerminal $script:terminal }
 
     It 'still asks, and N leaves the backup in place' {
-        if (-not $tmux) { throw 'tmux is not installed (.ci/run installs it): this test needs a real terminal.' }
         $store = New-Store 'store-confirm'
         $before = Get-FileList $store
-        $exe, $first = Get-OpsPwshCommand
-        $command = (@($exe, $first) | Where-Object { $_ } | ForEach-Object { "'$_'" }) -join ' '
-        & tmux new-session -d -s $session -x 120 -y 40 "$command -NoProfile -NoLogo"
-        function Screen { ((& tmux capture-pane -p -t $session) -join "`n").TrimEnd() }
-        function WaitScreen([string] $pattern, [int] $seconds) {
-            $deadline = [DateTime]::UtcNow.AddSeconds($seconds)
-            while ([DateTime]::UtcNow -lt $deadline) { if ((Screen) -match $pattern) { return $true }; Start-Sleep -Milliseconds 200 }
-            $false
-        }
-        WaitScreen 'PS .*> ?$' 120 | Should -BeTrue -Because (Screen)
-        & tmux send-keys -t $session "Import-Module '$(Get-OpsModuleManifest)'; 'IMPORTED'" Enter
-        WaitScreen '(?m)^IMPORTED' 120 | Should -BeTrue -Because (Screen)
-        & tmux send-keys -t $session "Get-Backup -Path '$store' -Name uploads | Remove-Backup -AllowNewestVerified -Force -Confirm; 'ANSWERED'" Enter
-        WaitScreen '\[N\] No' 60 | Should -BeTrue -Because (Screen)
-        Screen | Should -Match 'Remove backup uploads/'
-        & tmux send-keys -t $session 'N' Enter
-        WaitScreen '(?m)^ANSWERED' 60 | Should -BeTrue -Because (Screen)
+        $terminal = $script:terminal = Start-OpsTerminal -Width 120 -Height 40
+        $terminal.Wait('PS .*> ?$', 120) | Should -BeTrue -Because $terminal.Screen()
+        $terminal.Send("Import-Module '$(Get-OpsModuleManifest)'; 'IMPORTED'")
+        $terminal.Wait('(?m)^IMPORTED', 120) | Should -BeTrue -Because $terminal.Screen()
+        $terminal.Send("Get-Backup -Path '$store' -Name uploads | Remove-Backup -AllowNewestVerified -Force -Confirm; 'ANSWERED'")
+        $terminal.Wait('\[N\] No', 60) | Should -BeTrue -Because $terminal.Screen()
+        $terminal.Screen() | Should -Match 'Remove backup uploads/'
+        $terminal.Send('N')
+        $terminal.Wait('(?m)^ANSWERED', 60) | Should -BeTrue -Because $terminal.Screen()
         Get-FileList $store | Should -Be $before
     }
 }
