@@ -56,15 +56,13 @@ public sealed class ModuleSession : IDisposable
         using var ps = PowerShell.Create();
         ps.Runspace = Runspace;
         ps.AddScript(script);
-        var output = new List<PSObject>();
+        // Output is collected as it is written, so what came before a script-ending error (-FailOn) is kept.
+        using var collected = new PSDataCollection<PSObject>();
         Exception? terminating = null;
         using var reg = stopAfter.Register(() => ps.BeginStop(null, null));
-        try
-        {
-            var collection = ps.Invoke();
-            output.AddRange(collection.Where(o => o is not null));
-        }
+        try { ps.Invoke(null, collected); }
         catch (RuntimeException e) { terminating = e; }
+        var output = collected.Where(o => o is not null).ToList();
         return new RunResult
         {
             Output = output,
