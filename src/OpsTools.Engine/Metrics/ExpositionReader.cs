@@ -306,8 +306,9 @@ public sealed class ExpositionReader : IDisposable
         var nameBytes = line[nameStart..i];
         Name = _names.Get(nameBytes);
         LabelCount = 0;
-        if (Format == ExpositionFormat.Text) i = SkipBlanks(line, i);
-        if (i < line.Length && line[i] == (byte)'{') i = ParseLabels(line, i + 1);
+        // The text format allows blanks between the name and '{' (name {a="b"} 1); OpenMetrics does not.
+        var brace = Format == ExpositionFormat.Text ? SkipBlanks(line, i) : i;
+        if (brace < line.Length && line[brace] == (byte)'{') i = ParseLabels(line, brace + 1);
         // value
         if (i >= line.Length || (line[i] != (byte)' ' && line[i] != (byte)'\t'))
             Fail(i >= line.Length ? $"sample '{Name}' has no value" : $"unexpected '{(char)line[i]}' after the name of '{Name}'");
@@ -363,7 +364,9 @@ public sealed class ExpositionReader : IDisposable
             }
             if (i > line.Length) Fail($"the value of label '{labelName}' of '{Name}' is not closed with '\"'");
             var raw = line[vs..i];
-            var value = escaped ? _values.Get(Unescape(raw)) : _values.Get(raw);
+            string value;
+            try { value = escaped ? _values.Get(Unescape(raw)) : _values.Get(raw); }
+            catch (DecoderFallbackException) { Fail($"the value of label '{labelName}' of '{Name}' is not valid UTF-8"); throw; }
             i++;
             for (var k = 0; k < LabelCount; k++)
                 if (ReferenceEquals(_labelNames[k], labelName) || _labelNames[k] == labelName)
@@ -379,6 +382,8 @@ public sealed class ExpositionReader : IDisposable
             i = SkipBlanks(line, i);
             if (i < line.Length && line[i] == (byte)',') { i++; continue; }
             if (i < line.Length && line[i] == (byte)'}') return i + 1;
+            // Prometheus's own text parser takes labels separated by blanks only ({a="1" b="2"}); so does this one, in the text format.
+            if (Format == ExpositionFormat.Text && i < line.Length && IsLabelStart(line[i]) && (line[i - 1] == (byte)' ' || line[i - 1] == (byte)'\t')) continue;
             Fail($"expected ',' or '}}' after label '{labelName}' of '{Name}'");
         }
     }
@@ -500,6 +505,7 @@ public sealed class ExpositionReader : IDisposable
     /// <summary>Shares the strings of repeated byte sequences (names, label values) instead of allocating each again.</summary>
     private sealed class StringCache
     {
+        private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
         private readonly byte[]?[] _keys;
         private readonly string?[] _strings;
         private readonly int _mask;
@@ -514,13 +520,13 @@ public sealed class ExpositionReader : IDisposable
         public string Get(ReadOnlySpan<byte> bytes)
         {
             if (bytes.Length == 0) return "";
-            if (bytes.Length > 128) return Encoding.UTF8.GetString(bytes);
+            if (bytes.Length > 128) return Strict.GetString(bytes);
             var h = new HashCode();
             h.AddBytes(bytes);
             var slot = h.ToHashCode() & _mask;
             var key = _keys[slot];
             if (key is not null && bytes.SequenceEqual(key)) return _strings[slot]!;
-            var s = Encoding.UTF8.GetString(bytes);
+            var s = Strict.GetString(bytes);
             _keys[slot] = bytes.ToArray();
             _strings[slot] = s;
             return s;

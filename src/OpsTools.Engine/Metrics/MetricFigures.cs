@@ -377,7 +377,7 @@ public static class MetricFigures
         });
     }
 
-    internal static string Thresholds(double? warning, double? critical, bool below)
+    public static string Thresholds(double? warning, double? critical, bool below)
     {
         var op = below ? "<" : ">";
         var parts = new List<string>();
@@ -395,9 +395,9 @@ public static class MetricFigures
         return s % 3600 == 0 ? $"{s / 3600}h" : s % 60 == 0 ? $"{s / 60}m" : $"{s}s";
     }
 
-    internal static double Round(double v) => double.IsFinite(v) ? Math.Round(v, Math.Abs(v) >= 100 ? 1 : 3) : v;
+    public static double Round(double v) => double.IsFinite(v) ? Math.Round(v, Math.Abs(v) >= 100 ? 1 : 3) : v;
 
-    internal static string Fmt(double v) =>
+    public static string Fmt(double v) =>
         double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf"
         : v.ToString(Math.Abs(v) >= 100 ? "0.#" : "0.###", CultureInfo.InvariantCulture);
 
