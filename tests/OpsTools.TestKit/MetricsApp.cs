@@ -47,7 +47,7 @@ public sealed class MetricsApp : IDisposable
         _server = HealthServer.Start(app =>
         {
             app.UseWhen(ctx => ctx.Request.Path.StartsWithSegments("/api/work"),
-                b => b.UseHttpMetrics(o => o.Registry = _registry));
+                b => b.UseHttpMetrics(o => o.SetMetricFactory(factory)));
             app.MapGet("/api/work", async (HttpContext ctx) =>
             {
                 var code = int.TryParse(ctx.Request.Query["code"], out var c) ? c : 200;

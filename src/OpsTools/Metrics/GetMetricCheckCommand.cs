@@ -29,7 +29,8 @@ public sealed class GetMetricCheckCommand : MetricsCmdlet
     private const string BaselineSet = "Baseline";
 
     /// <summary>The /metrics URLs.</summary>
-    [Parameter(ParameterSetName = UriSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    // Not from the pipeline: a piped MetricSnapshot must bind to -Baseline (the binder would otherwise settle on this set).
+    [Parameter(ParameterSetName = UriSet, Mandatory = true, Position = 0)]
     [Alias("Url")]
     [ValidateNotNullOrEmpty]
     public Uri[] Uri { get; set; } = Array.Empty<Uri>();
