@@ -34,6 +34,7 @@
         'Formats/Metrics.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Assert-CheckResult'
         'Backup-Database'
         'Backup-Directory'
         'Export-OpsReport'
