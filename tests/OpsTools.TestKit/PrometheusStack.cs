@@ -21,6 +21,20 @@ public sealed class PrometheusStack : IDisposable
     public Uri AlertmanagerUri { get; }
     public int PrometheusPort { get; }
 
+    /// <summary>One alert rule: ServerErrors (severity critical) fires once the app has answered a 5xx.</summary>
+    public const string ServerErrorsRule = """
+        groups:
+        - name: opstools
+          interval: 1s
+          rules:
+          - alert: ServerErrors
+            expr: sum(http_request_duration_seconds_count{code=~"5.."}) > 0
+            labels:
+              severity: critical
+            annotations:
+              summary: 5xx answers seen
+        """;
+
     public static string? PrometheusBinary => Which("prometheus");
     public static string? AlertmanagerBinary => Which("prometheus-alertmanager") ?? Which("alertmanager");
     public static string? PromtoolBinary => Which("promtool");

@@ -20,6 +20,10 @@ namespace OpsTools.Commands.Metrics;
 [OutputType(typeof(AlertResult))]
 public sealed class GetActiveAlertCommand : MetricsCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Prometheus's base URL (default: the environment's Prometheus.Uri).</summary>
     [Parameter(Position = 0)]
     [Alias("PrometheusUri")]

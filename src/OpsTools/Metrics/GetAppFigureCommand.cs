@@ -22,6 +22,10 @@ public sealed class GetAppFigureCommand : MetricsCmdlet
     private const string UriSet = "Uri";
     private const string EnvironmentSet = "Environment";
 
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>The URL that answers with JSON (e.g. http://localhost:8000/triage/statistics).</summary>
     [Parameter(ParameterSetName = UriSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Url")]

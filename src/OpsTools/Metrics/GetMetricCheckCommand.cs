@@ -28,6 +28,10 @@ public sealed class GetMetricCheckCommand : MetricsCmdlet
     private const string EnvironmentSet = "Environment";
     private const string BaselineSet = "Baseline";
 
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>The /metrics URLs.</summary>
     // Not from the pipeline: a piped MetricSnapshot must bind to -Baseline (the binder would otherwise settle on this set).
     [Parameter(ParameterSetName = UriSet, Mandatory = true, Position = 0)]

@@ -26,6 +26,10 @@ public sealed class InvokePromQueryCommand : MetricsCmdlet
     private const string RangeSet = "Range";
     private const string CheckSet = "Check";
 
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>The PromQL expression, e.g. 'sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))'.</summary>
     [Parameter(ParameterSetName = InstantSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [Parameter(ParameterSetName = RangeSet, Mandatory = true, Position = 0, ValueFromPipeline = true)]
