@@ -30,6 +30,7 @@ AfterAll {
 Describe 'Get-Metric and Get-MetricCheck' {
     It 'shows the samples like curl | grep, one per line, at 80 columns' {
         $text = Get-Metric -Uri $m.MetricsUri -Metric http_request_duration_seconds_count | Out-String -Width 80
+        $text | Should -Match '(?m)^Name\s+Value\s+Labels'
         $text | Should -Match 'http_request_duration_seconds_count'
         $text | Should -Match 'code="500"'
         ($text -split "`n" | Where-Object { $_.Length -gt 80 }) | Should -BeNullOrEmpty
@@ -44,7 +45,7 @@ Describe 'Get-Metric and Get-MetricCheck' {
         ($r | Where-Object Figure -eq ErrorRate).Status | Should -Be 'Warning'
         $text = $r | Out-String -Width 80
         $text | Should -Match 'ErrorRate'
-        $text | Should -Match 'failed with 5xx'
+        ($text -replace '\s+', ' ') | Should -Match 'failed with 5xx'
     }
 }
 
