@@ -137,11 +137,12 @@ Describe 'Ctrl+C in a terminal' -Tag Terminal {
 }
 
 Describe 'JSON and CSV round trips' {
-    It 'ConvertTo-Json writes readable statuses and durations' {
-        $json = Get-AppHealth -Uri "$base/down" | Select-Object -First 1 | ConvertTo-Json -Depth 3
+    It 'ConvertTo-Json -EnumsAsStrings round-trips statuses by name and the duration as a number' {
+        $json = Get-AppHealth -Uri "$base/down" | Select-Object -First 1 | ConvertTo-Json -Depth 3 -EnumsAsStrings
         $back = $json | ConvertFrom-Json
         $back.Status | Should -Be 'Critical'
-        $back.Duration | Should -Not -BeOfType [pscustomobject]
+        $back.Failure | Should -Be 'UnexpectedStatus'
+        $back.DurationMs | Should -BeGreaterThan 0
     }
 
     It 'Export-Csv and Import-Csv keep the columns a person reads' {
