@@ -28,6 +28,29 @@
     Docker      = @{ Host = 'unix:///var/run/docker.sock'; ComposeProject = 'shop' }
     Logs        = @{ Paths = @('/var/log/shop/*.log') }
 
+    # Metrics and alerts: the app's /metrics, Prometheus (named PromQL checks), Alertmanager, the app's own JSON figures and actions.
+    Metrics      = @(
+        @{ Name = 'api'; Uri = 'https://api.shop.example/metrics'; BearerTokenVariable = 'SHOP_METRICS_TOKEN'
+           Figures = @( @{ Name = 'queue'; Metric = 'triage_queue_size'; Warning = 100; Critical = 500 } ) }
+    )
+    Prometheus   = @{
+        Uri = 'http://prometheus.monitoring:9090'; Selector = 'job="shop-api"'; OvernightHours = 12
+        Checks = @(
+            @{ Name = 'queue-growth'; Query = 'rate(triage_queue_size[5m])'; Warning = 1; Critical = 5; Unit = '/s' }
+            @{ Name = 'targets-down'; Query = 'up{job="shop-api"} == 0'; Warning = 0; IfEmpty = 'Healthy' }
+        )
+    }
+    Alertmanager = @{ Uri = 'http://alertmanager.monitoring:9093' }
+    AppFigures   = @(
+        @{ Name = 'alert-count'; Uri = 'http://api.shop.internal:8000/alerts'; Path = '.alert_count'; Warning = 0; Critical = 5 }
+        @{ Name = 'queue'; Uri = 'http://api.shop.internal:8000/triage/statistics'; Path = '.queue_size'; Warning = 100; Critical = 500 }
+        @{ Name = 'ai-breaker'; Uri = 'http://api.shop.internal:8000/health'; Path = '.circuit_breakers.ai.state'; Expected = 'closed' }
+    )
+    AppActions   = @(
+        @{ Name = 'reset-circuit-breaker'; Uri = 'https://ai.shop.internal/api/ai-service?action=reset-circuit-breaker'; SkipCertificateCheck = $true; Description = 'close the AI circuit breaker' }
+        @{ Name = 'clear-cache'; Uri = 'https://ai.shop.internal/api/ai-service?action=clear-cache'; SkipCertificateCheck = $true }
+    )
+
     # Overrides of the runbook defaults (see Get-Help about_OpsTools_Environments).
     Thresholds  = @{
         LatencyWarningMs      = 1000

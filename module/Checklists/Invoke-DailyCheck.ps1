@@ -19,6 +19,10 @@ function Invoke-DailyCheck {
     Compose project (Get-ContainerHealth): unhealthy, restarting, exited with a non-zero code, OOM
     killed, stopped, and restart counts (5 or more since the container was created; one snapshot
     cannot tell when they happened). An engine that cannot be reached is one Unknown result.
+    For environments with a Prometheus, Alertmanager, Metrics or AppFigures section: the alerts that
+    fire now, what fired overnight (Prometheus.OvernightHours, default 12), error rate and p95 over 5
+    minutes (PromQL; without a Prometheus, from two reads of the Metrics endpoints), the named PromQL
+    checks and the AppFigures. A Prometheus that cannot be reached is one Unknown result.
     Each check returns OpsTools.CheckResult objects; a check
     that cannot run at all becomes an Unknown result that says why, so one broken check never
     hides the others.
@@ -36,7 +40,7 @@ function Invoke-DailyCheck {
     None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
 
     .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker.
+    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker, Metrics.
 
     .PARAMETER TimeoutSec
     Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
@@ -65,7 +69,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker', 'Metrics')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -120,6 +124,10 @@ function Invoke-DailyCheck {
 
         if ('Docker' -notin $Skip -and $Environment -and $Environment.Docker) {
             & $run 'ContainerHealth' 'Docker' { Get-OpsDockerCheck -OpsEnvironment $Environment }
+        }
+
+        if ('Metrics' -notin $Skip -and $Environment -and ($Environment.Prometheus -or $Environment.Alertmanager -or $Environment.Metrics.Count -or $Environment.AppFigures.Count)) {
+            & $run 'Metrics' 'Metrics' { Get-OpsMetricsCheck -OpsEnvironment $Environment }
         }
 
         # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.

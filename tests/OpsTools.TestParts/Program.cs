@@ -1,4 +1,4 @@
-// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube
+// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics
 //
 // Starts the real parts of the test suite (the same TestKit classes the xUnit tests use), prints one line
 //   OPSTOOLS-PARTS {json}
@@ -17,6 +17,8 @@
 //   kube.replicas <ns> <name>               answers spec.replicas as the API server has it
 //   docker.compose <project> <service> <n> [base|web]   runs a Compose-labelled container, answers its id
 //   docker.project <prefix>                 answers a fresh Compose project name
+//   metrics.drive <count> <code> <ms>       sends requests to the metrics app's /api/work
+//   metrics.queue <n>                       sets the app's triage_queue_size gauge
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -24,9 +26,9 @@ using Microsoft.AspNetCore.Http;
 using OpsTools.TestKit;
 
 var wanted = args.Select(a => a.ToLowerInvariant()).ToHashSet();
-if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube"]).Any())
+if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics"]).Any())
 {
-    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube>...");
+    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics>...");
     return 2;
 }
 
@@ -35,6 +37,7 @@ var info = new JsonObject();
 PgCluster? pg = null;
 KubeCluster? kube = null;
 DockerEngine? docker = null;
+MetricsApp? metricsApp = null;
 try
 {
     if (wanted.Contains("http"))
@@ -76,6 +79,20 @@ try
         {
             ["Kubeconfig"] = kube.KubeconfigPath, ["Context"] = kube.Context, ["Server"] = kube.Server,
             ["AdminToken"] = kube.AdminToken, ["CaFile"] = kube.CaFile,
+        };
+    }
+
+    if (wanted.Contains("metrics"))
+    {
+        // A prometheus-net app, scraped every second by Debian's Prometheus, which sends ServerErrors (critical) to Alertmanager.
+        metricsApp = MetricsApp.Start();
+        disposables.Push(metricsApp);
+        var stack = PrometheusStack.Start([$"127.0.0.1:{metricsApp.Base.Port}"], PrometheusStack.ServerErrorsRule);
+        disposables.Push(stack);
+        info["metrics"] = new JsonObject
+        {
+            ["AppBase"] = metricsApp.Base.ToString().TrimEnd('/'), ["MetricsUri"] = metricsApp.MetricsUri.ToString(),
+            ["PrometheusUri"] = stack.PrometheusUri.ToString().TrimEnd('/'), ["AlertmanagerUri"] = stack.AlertmanagerUri.ToString().TrimEnd('/'),
         };
     }
 
@@ -138,6 +155,8 @@ string Handle(string line)
             var id = Need(docker).RunComposeContainer(words[1], words[2], int.Parse(words[3]), image, command: command);
             return id.Trim();
         }
+        case "metrics.drive": Need(metricsApp).DriveAsync(int.Parse(words[1]), int.Parse(words[2]), int.Parse(words[3])).GetAwaiter().GetResult(); return "";
+        case "metrics.queue": Need(metricsApp).QueueSize.Set(double.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture)); return "";
         default: throw new ArgumentException($"unknown command '{words[0]}'");
     }
 }

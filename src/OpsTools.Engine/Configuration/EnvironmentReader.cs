@@ -15,6 +15,7 @@ public static class EnvironmentReader
     {
         "Name", "Description", "AppHealth", "Metrics", "Host", "Databases", "Kubernetes", "Docker",
         "Logs", "Backup", "Certificates", "Thresholds",
+        "Prometheus", "Alertmanager", "AppFigures", "AppActions",
     };
 
     public static OpsEnvironment Read(IDictionary<string, object?> data, string? path)
@@ -51,6 +52,8 @@ public static class EnvironmentReader
 
         if (TryGet(data, "Docker", out var docker) && docker is not null)
             env.Docker = ReadDocker(AsTable(docker, $"{source}: Docker"), $"{source}: Docker", path);
+
+        MetricsSettingsReader.Read(data, source, env);
 
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)
@@ -203,7 +206,7 @@ public static class EnvironmentReader
     /// <summary>The name an endpoint gets when none is given: host[:port]/path.</summary>
     public static string DefaultName(Uri uri) => uri.IsDefaultPort ? uri.Host + uri.AbsolutePath : $"{uri.Host}:{uri.Port}{uri.AbsolutePath}";
 
-    private static Uri ParseUri(string text, string where)
+    internal static Uri ParseUri(string text, string where)
     {
         if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
             return uri;
@@ -234,7 +237,7 @@ public static class EnvironmentReader
     internal static string? GetString(IEnumerable<KeyValuePair<string, object?>> table, string key) =>
         TryGet(table, key, out var v) && v is not null ? Convert.ToString(v, CultureInfo.InvariantCulture) : null;
 
-    private static bool GetBool(IEnumerable<KeyValuePair<string, object?>> table, string key, string where) =>
+    internal static bool GetBool(IEnumerable<KeyValuePair<string, object?>> table, string key, string where) =>
         TryGet(table, key, out var v) && v switch
         {
             null => false,
@@ -262,14 +265,14 @@ public static class EnvironmentReader
         { throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: expected a whole number, not {Describe(v)}."); }
     }
 
-    private static double ToDouble(object? v, string where)
+    internal static double ToDouble(object? v, string where)
     {
         try { return Convert.ToDouble(v, CultureInfo.InvariantCulture); }
         catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
         { throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: expected a number, not {Describe(v)}."); }
     }
 
-    private static string Describe(object? v) => v switch
+    internal static string Describe(object? v) => v switch
     {
         null => "$null",
         string s => $"'{s}'",

@@ -81,7 +81,8 @@ public sealed class AppHealthProber
         return client;
     }
 
-    private static HttpClient ClientFor(bool skipCertificateCheck) =>
+    /// <summary>The shared client for a certificate policy (also used by the Metrics area's requests).</summary>
+    internal static HttpClient ClientFor(bool skipCertificateCheck) =>
         skipCertificateCheck ? LenientClient.Value : StrictClient.Value;
 
     /// <summary>
@@ -302,7 +303,8 @@ public sealed class AppHealthProber
         return Finish(result, request, started);
     }
 
-    private HttpRequestMessage BuildRequest(HealthProbeRequest request)
+    /// <summary>A request with the endpoint's headers and credentials (also used by the Metrics area's requests).</summary>
+    internal static HttpRequestMessage BuildRequest(HealthProbeRequest request, HttpMethod? method = null)
     {
         var uri = request.Uri;
         string? basic = null;
@@ -317,7 +319,7 @@ public sealed class AppHealthProber
             uri = new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
         }
 
-        var message = new HttpRequestMessage(HttpMethod.Get, uri) { Version = HttpVersion.Version11 };
+        var message = new HttpRequestMessage(method ?? HttpMethod.Get, uri) { Version = HttpVersion.Version11 };
         foreach (var (name, value) in request.Headers)
         {
             if (string.IsNullOrWhiteSpace(name)) continue;

@@ -43,6 +43,16 @@ public sealed class OpsEnvironment
     public KubernetesSettings? Kubernetes { get; set; }
     /// <summary>The Docker engine and Compose project (<c>Docker</c>), or null when the file has none.</summary>
     public DockerSettings? Docker { get; set; }
+    /// <summary>The apps' /metrics endpoints (<c>Metrics</c>).</summary>
+    public IReadOnlyList<MetricsEndpoint> Metrics { get; set; } = Array.Empty<MetricsEndpoint>();
+    /// <summary>The Prometheus server and its named checks (<c>Prometheus</c>), or null.</summary>
+    public PrometheusSettings? Prometheus { get; set; }
+    /// <summary>The Alertmanager (<c>Alertmanager</c>), or null.</summary>
+    public AlertmanagerSettings? Alertmanager { get; set; }
+    /// <summary>Figures read from the apps' own JSON answers (<c>AppFigures</c>).</summary>
+    public IReadOnlyList<AppFigureSettings> AppFigures { get; set; } = Array.Empty<AppFigureSettings>();
+    /// <summary>Named app actions (<c>AppActions</c>).</summary>
+    public IReadOnlyList<AppActionSettings> AppActions { get; set; } = Array.Empty<AppActionSettings>();
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>

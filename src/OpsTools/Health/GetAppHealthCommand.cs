@@ -334,7 +334,7 @@ public sealed class GetAppHealthCommand : OpsCmdlet
         }
     }
 
-    private static Dictionary<string, string> ReadHeaders(IDictionary? table)
+    internal static Dictionary<string, string> ReadHeaders(IDictionary? table)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (table is null) return headers;
