@@ -262,7 +262,7 @@ public static class BackupVerifier
             if (sourceMajor is { } sm && c.PostgreSqlVersion.Major < sm)
                 throw new Abort(CheckStatus.Unknown, $"The quick checks passed, but the drill cannot run: the drill server {server.Address} is PostgreSQL {c.PostgreSqlVersion.Major}, older than the backup's source ({manifest.ServerVersion}). Use a server of version {sm} or newer.");
             log?.Invoke($"CREATE DATABASE {PgSql.QuoteIdent(scratch)} TEMPLATE template0 on {server.Address}");
-            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {PgSql.QuoteIdent(scratch)} TEMPLATE template0", c);
+            await using var cmd = new NpgsqlCommand($"{PgSql.OwnStatementMarker}CREATE DATABASE {PgSql.QuoteIdent(scratch)} TEMPLATE template0", c);
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OpsToolsException e)
@@ -396,7 +396,7 @@ public static class BackupVerifier
                     if (c.PostgreSqlVersion.Major >= 13)
                     {
                         log?.Invoke($"DROP DATABASE IF EXISTS {q} WITH (FORCE)");
-                        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {q} WITH (FORCE)", c);
+                        await using var drop = new NpgsqlCommand($"{PgSql.OwnStatementMarker}DROP DATABASE IF EXISTS {q} WITH (FORCE)", c);
                         await drop.ExecuteNonQueryAsync(timeout.Token).ConfigureAwait(false);
                     }
                     else
@@ -407,7 +407,7 @@ public static class BackupVerifier
                             await kill.ExecuteNonQueryAsync(timeout.Token).ConfigureAwait(false);
                         }
                         log?.Invoke($"DROP DATABASE IF EXISTS {q}");
-                        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {q}", c);
+                        await using var drop = new NpgsqlCommand($"{PgSql.OwnStatementMarker}DROP DATABASE IF EXISTS {q}", c);
                         await drop.ExecuteNonQueryAsync(timeout.Token).ConfigureAwait(false);
                     }
                     break;
