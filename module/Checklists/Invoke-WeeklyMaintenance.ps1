@@ -1,75 +1,7 @@
 function Invoke-WeeklyMaintenance {
-    <#
-    .SYNOPSIS
-    Runs the runbooks' weekly database maintenance for one environment and returns the results.
-
-    .DESCRIPTION
-    For every database of the environment's Databases section (or those picked with -Instance),
-    in this order:
-
-    1. VacuumStatus: Get-DbVacuumStatus (dead tuples, dead ratio, last vacuum/analyze per table).
-    2. Vacuum: VACUUM (ANALYZE) of exactly the tables whose vacuum status is not Healthy, -Parallel
-       tables at a time (Invoke-DbVacuum). Each table becomes a 'Vacuum' result: Healthy when it
-       completed, Critical with the reason when it did not. -WhatIf shows what would be vacuumed.
-    3. SlowQueries: the -Top slowest statements by mean time from pg_stat_statements
-       (Get-DbSlowQuery; Warning above the DbSlowQueryWarningMs threshold, 1 s by default).
-    4. TableSizes: the -Top largest tables (Get-DbTableSize -AsCheckResult), for the record.
-    5. IndexAdvice: unused, duplicate and missing indexes (Get-DbIndexAdvice), each with the
-       statement that would fix it; nothing is applied.
-
-    For environments with a Backup section, two backup steps follow:
-
-    6. RestoreDrill: Test-Backup of each database's latest good backup, restored into a scratch
-       database on that database's own server and compared row by row count with the manifest
-       (the scratch database is always dropped).
-    7. Retention: Invoke-BackupRetention with the environment's RetentionDays / KeepLast (30 days
-       by default); the newest verified backup of each database is never removed.
-
-    For environments with a Docker section, one image step follows:
-
-    8. ImagePrune: Remove-UnusedImage on the environment's engine: dangling images (docker image
-       prune), or with -PruneAllImages every image no container uses (the runbooks' docker image
-       prune -a). One result with the number of images and the space reclaimed (Value: bytes);
-       -WhatIf lists what would go and removes nothing. An unreachable engine is Unknown.
-
-    An environment with only a Docker section (no Databases) runs only the image step.
-
-    A step that cannot run (database unreachable, pg_stat_statements not installed) becomes one
-    Unknown result that says why; the other steps and databases still run. Results flow into
-    Export-OpsReport like the daily check's; with -FailOn the command ends with a terminating error
-    (WeeklyMaintenanceFailed) after all results are written.
-
-    .PARAMETER Environment
-    A *.ops.psd1 file or an object from Get-OpsEnvironment; its Databases entries are maintained.
-
-    .PARAMETER Instance
-    Only these entries of the Databases section (wildcards allowed).
-
-    .PARAMETER Skip
-    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice, RestoreDrill, Retention, ImagePrune.
-
-    .PARAMETER PruneAllImages
-    The ImagePrune step removes every image no container uses (docker image prune -a), not only dangling ones.
-
-    .PARAMETER Parallel
-    Tables vacuumed at once (default 2).
-
-    .PARAMETER Top
-    How many slow queries and largest tables to report (default 10).
-
-    .PARAMETER FailOn
-    None (default), Warning (fail on Warning, Unknown or Critical) or Critical.
-
-    .OUTPUTS
-    OpsTools.CheckResult: OpsTools.Database.DbVacuumStatusResult, OpsTools.Database.DbSlowQuery,
-    OpsTools.Database.DbIndexAdvice, and OpsTools.CheckResult for the Vacuum and TableSize steps.
-
-    .EXAMPLE
-    Invoke-WeeklyMaintenance -Environment ./prod.ops.psd1 -WhatIf
-
-    .EXAMPLE
-    Invoke-WeeklyMaintenance -Environment ./prod.ops.psd1 -FailOn Critical | Export-OpsReport -Format Html -Path ./weekly.html
-    #>
+    # Help: docs/Invoke-WeeklyMaintenance.md, turned into en-US/OpsTools-help.xml by the build (tools/OpsTools.HelpGen),
+    # which also checks the page against this param block.
+    # .ExternalHelp OpsTools-help.xml
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType([OpsTools.CheckResult])]
     param(
