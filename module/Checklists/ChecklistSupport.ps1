@@ -41,6 +41,7 @@ function Invoke-OpsCheckStep {
 
 function New-OpsChecklistFailure {
     # The terminating error a checklist ends with under -FailOn, or $null when the results pass.
+    [Diagnostics.CodeAnalysis.SuppressMessage('PSUseShouldProcessForStateChangingFunctions', '', Justification = 'Builds an ErrorRecord in memory; changes nothing.')]
     param(
         [Parameter(Mandatory)] [string] $Checklist,
         [Parameter(Mandatory)] [string] $ErrorId,
