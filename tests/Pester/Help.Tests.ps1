@@ -103,3 +103,60 @@ Describe 'about topics' {
         $names | Should -Contain 'about_OpsTools_Environments'
     }
 }
+
+Describe 'The help generator (tools/OpsTools.HelpGen) fails the build when docs and code disagree' {
+    BeforeAll {
+        $helpGen = Join-Path $root 'tools/OpsTools.HelpGen/bin/Release/net10.0/OpsTools.HelpGen.dll'
+        $work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "opstools-helpgen-$([guid]::NewGuid().ToString('N').Substring(0, 8))")).FullName
+        Copy-Item -LiteralPath $moduleDir -Destination "$work/module" -Recurse
+        Remove-Item -LiteralPath "$work/module/en-US" -Recurse -Force
+        $page = Get-Content -Raw -LiteralPath (Join-Path $root 'docs/Get-MemoryUsage.md')
+
+        function Invoke-HelpGen([string] $PageText) {
+            # docs/ as built, with Get-MemoryUsage.md replaced by $PageText.
+            $docs = Join-Path $work ([guid]::NewGuid().ToString('N'))
+            Copy-Item -LiteralPath (Join-Path $root 'docs') -Destination $docs -Recurse
+            Set-Content -LiteralPath "$docs/Get-MemoryUsage.md" -Value $PageText -NoNewline
+            $out = & dotnet $helpGen --module "$work/module" --docs $docs 2>&1
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out -join "`n") }
+        }
+        function Remove-Section([string] $Text, [string] $Heading) {
+            # Cuts "### <Heading>" up to the next ### or ## heading.
+            [regex]::Replace($Text, "(?ms)^### $([regex]::Escape($Heading))\r?\n.*?(?=^##)", '')
+        }
+    }
+    AfterAll { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
+
+    It 'accepts the pages as they are and writes the help' {
+        $r = Invoke-HelpGen $page
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        "$work/module/en-US/OpsTools.dll-Help.xml" | Should -Exist
+        "$work/module/en-US/about_OpsTools.help.txt" | Should -Exist
+    }
+
+    It 'fails when a page lacks a parameter of the command' {
+        $r = Invoke-HelpGen (Remove-Section $page '-WarningPercent')
+        $r.ExitCode | Should -Be 1
+        $r.Output | Should -Match 'Get-MemoryUsage\.md\(\d+\): error OTH008: Get-MemoryUsage: the page does not document -WarningPercent'
+    }
+
+    It 'fails when a page names a parameter the command does not have' {
+        $r = Invoke-HelpGen ($page -replace '(?m)^### -Environment$', '### -Environmnet')
+        $r.ExitCode | Should -Be 1
+        $r.Output | Should -Match 'documents -Environmnet, which the command does not have'
+    }
+
+    It 'fails when a page has fewer than two examples' {
+        $one = $page
+        foreach ($n in 2..4) { $one = Remove-Section $one ((Select-String -InputObject $page -Pattern "(?m)^### (Example $n[^\r\n]*)").Matches[0].Groups[1].Value) }
+        $r = Invoke-HelpGen $one
+        $r.ExitCode | Should -Be 1
+        $r.Output | Should -Match 'has 1 example\(s\) with code; at least 2 are needed'
+    }
+
+    It 'fails when a parameter has no description' {
+        $r = Invoke-HelpGen ([regex]::Replace($page, '(?ms)(^### -CriticalPercent\r?\n).*?(?=^```yaml)', '$1' + "`n"))
+        $r.ExitCode | Should -Be 1
+        $r.Output | Should -Match '-CriticalPercent has no description'
+    }
+}
