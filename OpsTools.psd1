@@ -33,6 +33,7 @@
         'Formats/Docker.Logs.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Assert-CheckResult'
         'Backup-Database'
         'Backup-Directory'
         'Export-OpsReport'

@@ -70,7 +70,7 @@ function Invoke-DailyCheck {
             & $run 'ContainerHealth' 'Docker' { Get-OpsDockerCheck -OpsEnvironment $Environment }
         }
 
-        $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
-        if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }
+        # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
+        if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Daily check' -Target $envName -Quiet }
     }
 }

@@ -155,7 +155,7 @@ function Invoke-WeeklyMaintenance {
             }
         }
 
-        $failure = New-OpsChecklistFailure -Checklist 'Weekly maintenance' -ErrorId 'WeeklyMaintenanceFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
-        if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }
+        # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
+        if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Weekly maintenance' -Target $envName -Quiet }
     }
 }

@@ -54,3 +54,17 @@ public class CheckResult
 
     public override string ToString() => $"{Status} {Check} {Target}: {Message}";
 }
+
+/// <summary>
+/// The level at which -FailOn ends a script: None (never), Warning (any Warning, Critical or Unknown result,
+/// or any error written), Critical (any Critical result, or any error written).
+/// </summary>
+public enum FailLevel
+{
+    /// <summary>Never fail: the results speak for themselves.</summary>
+    None = 0,
+    /// <summary>Fail on Warning, Critical or Unknown results, and on errors.</summary>
+    Warning = 1,
+    /// <summary>Fail on Critical results and on errors.</summary>
+    Critical = 2,
+}

@@ -16,6 +16,10 @@ namespace OpsTools.Commands.Database;
 [OutputType(typeof(DbSlowQuery))]
 public sealed class GetDbSlowQueryCommand : DbCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>How many statements per database. Default 10.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]

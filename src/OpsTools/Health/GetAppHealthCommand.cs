@@ -26,6 +26,10 @@ namespace OpsTools.Commands.Health;
 [OutputType(typeof(AppHealthResult), typeof(ComponentHealthResult))]
 public sealed class GetAppHealthCommand : OpsCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     private const string UriSet = "Uri";
     private const string EnvironmentSet = "Environment";
 

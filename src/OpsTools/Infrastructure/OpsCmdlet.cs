@@ -26,7 +26,30 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
 
     protected sealed override void BeginProcessing() => Pump(BeginProcessingAsync);
     protected sealed override void ProcessRecord() => Pump(ProcessRecordAsync);
-    protected sealed override void EndProcessing() => Pump(EndProcessingAsync);
+    protected sealed override void EndProcessing()
+    {
+        Pump(EndProcessingAsync);
+        // -FailOn: after everything was written, end the script (not just the statement) when the results reach the level.
+        if (FailOnLevel == FailLevel.None) return;
+        var (activity, errorIdStem, target) = FailOnSubject;
+        if (Tally.Failure(FailOnLevel, activity, errorIdStem, target) is { } failure) throw failure;
+    }
+
+    /// <summary>What -FailOn's error names: the activity for the message, the words of its ErrorId, the target. Default: the command.</summary>
+    protected virtual (string Activity, string ErrorIdStem, object? Target) FailOnSubject =>
+        (MyInvocation.MyCommand.Name, MyInvocation.MyCommand.Name, null);
+
+    /// <summary>
+    /// The level of -FailOn, for commands that declare it (one line: <c>[Parameter] public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }</c>).
+    /// The rule itself is <see cref="FailOnTally"/>'s.
+    /// </summary>
+    protected FailLevel FailOnLevel { get; set; }
+
+    /// <summary>What -FailOn judges: every check result written (see <see cref="TallyOutput"/>) and every error written.</summary>
+    protected FailOnTally Tally { get; } = new();
+
+    /// <summary>False for commands that judge their input rather than their output (Export-OpsReport).</summary>
+    protected virtual bool TallyOutput => true;
 
     protected override void StopProcessing()
     {
@@ -121,10 +144,18 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Writes an object to the pipeline, from any thread.</summary>
-    protected void Output(object? value, bool enumerateCollection = false) => Post(() => WriteObject(value, enumerateCollection));
+    protected void Output(object? value, bool enumerateCollection = false)
+    {
+        if (TallyOutput) Tally.Add(value);
+        Post(() => WriteObject(value, enumerateCollection));
+    }
 
     /// <summary>Writes a non-terminating error, from any thread.</summary>
-    protected void Error(ErrorRecord record) => Post(() => WriteError(record));
+    protected void Error(ErrorRecord record)
+    {
+        Tally.AddError();
+        Post(() => WriteError(record));
+    }
 
     /// <summary>Writes a verbose message, from any thread.</summary>
     protected void Verbose(string message) => Post(() => WriteVerbose(message));

@@ -52,6 +52,13 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
     [Parameter]
     public SwitchParameter NoCiIntegration { get; set; }
 
+    /// <summary>After the report is written, end the script (exit code 1 under pwsh -File/-Command) when any result it received is at least this bad: Warning (or Unknown) or Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
+    /// <summary>-FailOn judges the results reported, not what this command outputs.</summary>
+    protected override bool TallyOutput => false;
+
     private readonly List<CheckResult> _results = new();
     private string? _fullPath;
     private bool _begun;
@@ -76,6 +83,7 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
         {
             if (r is null) continue;
             _results.Add(r);
+            Tally.Add(r);
             if (PassThru) Output(r);
         }
         return Task.CompletedTask;
