@@ -9,10 +9,11 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    Import-Module (Get-OpsModuleManifest) -Force          # the built module, as a user imports it
+    $root = Get-OpsRepoRoot
     $data = Import-PowerShellDataFile -LiteralPath (Join-Path $root 'OpsTools.psd1')
-    $moduleDir = Join-Path $root "out/OpsTools/$($data.ModuleVersion)"
-    Import-Module (Join-Path $moduleDir 'OpsTools.psd1') -Force
+    $moduleDir = Split-Path (Get-OpsModuleManifest)
     $docsBase = $data.PrivateData.PSData.ProjectUri + '/blob/main/docs/'
     $common = [System.Management.Automation.Cmdlet]::CommonParameters + @('UseTransaction')
 }

@@ -9,10 +9,10 @@ BeforeDiscovery {
 }
 
 BeforeAll {
-    $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $data = Import-PowerShellDataFile -LiteralPath (Join-Path $root 'OpsTools.psd1')
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
     # The module is imported so that the commands the scripts call are known (ShouldProcess rule).
-    Import-Module (Join-Path $root "out/OpsTools/$($data.ModuleVersion)/OpsTools.psd1") -Force
+    Import-Module (Get-OpsModuleManifest) -Force
+    $root = Get-OpsRepoRoot
 
     $approved = @(Get-Verb | ForEach-Object Verb)
     $aliases = @{}
