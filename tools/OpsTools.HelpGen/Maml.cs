@@ -136,7 +136,7 @@ internal static class Maml
             if (code.Count == 0) continue;
             w.WriteStartElement("command", "example", CommandNs);
             var title = ex.Title.Trim();
-            var dashes = Math.Max(2, (76 - title.Length - 2) / 2);
+            var dashes = Math.Max(2, (70 - title.Length - 2) / 2);   // shown 4 in, within 80 columns
             w.WriteElementString("maml", "title", MamlNs, $"{new string('-', dashes)} {title} {new string('-', dashes)}");
             w.WriteElementString("dev", "code", DevNs, string.Join("\n\n", code));
             w.WriteStartElement("dev", "remarks", DevNs);
