@@ -43,6 +43,12 @@ public class CheckResult
     /// <summary>How long the check took.</summary>
     public TimeSpan Duration { get; set; }
 
+    /// <summary>
+    /// Duration in milliseconds, as a number: what ConvertTo-Json and Export-Csv give tools that read
+    /// the results (ConvertTo-Json writes a TimeSpan as an object of 15 fields).
+    /// </summary>
+    public double DurationMs => Math.Round(Duration.TotalMilliseconds, 3);
+
     /// <summary>When the check finished, in UTC.</summary>
     public DateTime Timestamp { get; set; } = DateTime.UtcNow;
 

@@ -98,8 +98,9 @@ try
 }
 catch (Exception e)
 {
+    // The message (with the part's log tail) reaches the test's failure; stderr gets where it came from.
     Console.Out.WriteLine("OPSTOOLS-PARTS-FAILED " + e.Message.Replace('\n', ' '));
-    Console.Error.WriteLine(e);
+    Console.Error.WriteLine(e.GetType().Name + " " + e.StackTrace);
     return 1;
 }
 finally

@@ -74,7 +74,7 @@ Describe 'Export-OpsReport' {
         $out = Get-AppHealth -Environment $envFile | Export-OpsReport -Format $Format -Path $path
         $out | Should -BeNullOrEmpty
         Get-Content -LiteralPath $path -Raw | Should -Match $Pattern
-        if (-not $IsWindows) { (Get-Item -LiteralPath $path).UnixFileMode.ToString() | Should -Be 'UserRead, UserWrite' }
+        if (-not $IsWindows) { [int](Get-Item -LiteralPath $path).UnixFileMode | Should -Be 0x180 -Because 'reports are owner-only (0600)' }
         { Get-AppHealth -Environment $envFile | Export-OpsReport -Format $Format -Path (Join-Path $dir "no/such/dir/r.$Format") -ErrorAction Stop } | Should -Throw
     }
 }

@@ -24,8 +24,11 @@ Describe 'Containers' {
         docker -H $docker.DockerHost inspect -f '{{.State.StartedAt}}' "${project}_worker_1" | Should -Not -Be $started
     }
 
-    It 'Stop-Container -WhatIf leaves the container running' {
-        Stop-Container @docker -Name "${project}_worker_1" -WhatIf
+    It 'Stop-Container -WhatIf says what it would do and leaves the container running' {
+        $r = Invoke-OpsPwsh -Command "Stop-Container -DockerHost '$($docker.DockerHost)' -Name '${project}_worker_1' -WhatIf"
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut | Should -Match "What if: Performing the operation `"Stop"
+        $r.StdOut | Should -Match "${project}_worker_1"
         docker -H $docker.DockerHost inspect -f '{{.State.Running}}' "${project}_worker_1" | Should -Be 'true'
     }
 

@@ -106,42 +106,30 @@ Describe 'Host resources' {
 }
 
 Describe 'Ctrl+C in a terminal' -Tag Terminal {
-    BeforeAll {
-        $tmux = Get-Command tmux -ErrorAction SilentlyContinue
-        $session = 'opstools-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
-    }
-    AfterAll { if ($tmux) { & tmux kill-session -t $session 2>$null } }
+    AfterAll { Stop-OpsTerminal $script:terminal }
 
     It 'stops a long Get-AppHealth at once and gives the prompt back' {
-        if (-not $tmux) { throw 'tmux is not installed (.ci/run installs it): this test needs a real terminal.' }
-        $exe, $first = Get-OpsPwshCommand
-        $command = (@($exe, $first) | Where-Object { $_ } | ForEach-Object { "'$_'" }) -join ' '
-        & tmux new-session -d -s $session -x 80 -y 30 "$command -NoProfile -NoLogo"
-        function Screen { ((& tmux capture-pane -p -t $session) -join "`n").TrimEnd() }
-        function WaitScreen([string] $pattern, [int] $seconds) {
-            $deadline = [DateTime]::UtcNow.AddSeconds($seconds)
-            while ([DateTime]::UtcNow -lt $deadline) { if ((Screen) -match $pattern) { return $true }; Start-Sleep -Milliseconds 200 }
-            $false
-        }
-        WaitScreen 'PS .*> ?$' 120 | Should -BeTrue -Because (Screen)
-        & tmux send-keys -t $session "Import-Module '$(Get-OpsModuleManifest)'; 'IMPORTED'" Enter
-        WaitScreen '(?m)^IMPORTED' 120 | Should -BeTrue -Because (Screen)
-        & tmux send-keys -t $session "Get-AppHealth -Uri $base/slow -TimeoutSec 120; 'FINISHED'" Enter
+        $terminal = $script:terminal = Start-OpsTerminal -Width 80 -Height 30
+        $terminal.Wait('PS .*> ?$', 120) | Should -BeTrue -Because $terminal.Screen()
+        $terminal.Send("Import-Module '$(Get-OpsModuleManifest)'; 'IMPORTED'")
+        $terminal.Wait('(?m)^IMPORTED', 120) | Should -BeTrue -Because $terminal.Screen()
+        $terminal.Send("Get-AppHealth -Uri $base/slow -TimeoutSec 120; 'FINISHED'")
         Start-Sleep -Seconds 3
         $pressed = [DateTime]::UtcNow
-        & tmux send-keys -t $session C-c
-        WaitScreen '(?s)Get-AppHealth -Uri.*PS .*> ?$' 20 | Should -BeTrue -Because (Screen)
+        $terminal.Send('C-c', $true)
+        $terminal.Wait('(?s)Get-AppHealth -Uri.*PS .*> ?$', 20) | Should -BeTrue -Because $terminal.Screen()
         ([DateTime]::UtcNow - $pressed).TotalSeconds | Should -BeLessThan 10
-        Screen | Should -Not -Match '(?m)^FINISHED'
+        $terminal.Screen() | Should -Not -Match '(?m)^FINISHED\s*$'   # the typed line may wrap to "FINISHED'"
     }
 }
 
 Describe 'JSON and CSV round trips' {
-    It 'ConvertTo-Json writes readable statuses and durations' {
-        $json = Get-AppHealth -Uri "$base/down" | Select-Object -First 1 | ConvertTo-Json -Depth 3
+    It 'ConvertTo-Json -EnumsAsStrings round-trips statuses by name and the duration as a number' {
+        $json = Get-AppHealth -Uri "$base/down" | Select-Object -First 1 | ConvertTo-Json -Depth 3 -EnumsAsStrings
         $back = $json | ConvertFrom-Json
         $back.Status | Should -Be 'Critical'
-        $back.Duration | Should -Not -BeOfType [pscustomobject]
+        $back.Failure | Should -Be 'UnexpectedStatus'
+        $back.DurationMs | Should -BeGreaterThan 0
     }
 
     It 'Export-Csv and Import-Csv keep the columns a person reads' {

@@ -116,4 +116,30 @@ function Remove-TestFolder {
     if ($Path -and (Test-Path -LiteralPath $Path)) { Remove-Item -LiteralPath $Path -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
-Export-ModuleMember -Function Get-OpsRepoRoot, Get-OpsModuleManifest, Get-OpsPwshCommand, Start-TestPart, Invoke-TestPart, Stop-TestPart, Invoke-OpsPwsh, New-TestFolder, Remove-TestFolder
+function Start-OpsTerminal {
+    # A real terminal (tmux, -Width x -Height) running the suite's pwsh: an object with Send (keys, then Enter
+    # unless -NoEnter), Screen (the text shown) and Wait (a regex on the screen, seconds; $true when it came).
+    # Stop it with Stop-OpsTerminal.
+    param([int] $Width = 80, [int] $Height = 30)
+    if (-not (Get-Command tmux -ErrorAction SilentlyContinue)) { throw 'tmux is not installed (.ci/run installs it): this test needs a real terminal.' }
+    $session = 'opstools-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
+    $exe, $first = Get-OpsPwshCommand
+    $command = (@($exe, $first) | Where-Object { $_ } | ForEach-Object { "'$_'" }) -join ' '
+    & tmux new-session -d -s $session -x $Width -y $Height "$command -NoProfile -NoLogo"
+    $terminal = [pscustomobject]@{ Session = $session }
+    $terminal | Add-Member ScriptMethod Screen { ((& tmux capture-pane -p -t $this.Session) -join "`n").TrimEnd() }
+    $terminal | Add-Member ScriptMethod Send { param([string] $keys, [switch] $NoEnter)
+        if ($NoEnter) { & tmux send-keys -t $this.Session $keys } else { & tmux send-keys -t $this.Session $keys Enter } }
+    $terminal | Add-Member ScriptMethod Wait { param([string] $pattern, [int] $seconds)
+        $deadline = [DateTime]::UtcNow.AddSeconds($seconds)
+        while ([DateTime]::UtcNow -lt $deadline) { if ($this.Screen() -match $pattern) { return $true }; Start-Sleep -Milliseconds 200 }
+        $false }
+    $terminal
+}
+
+function Stop-OpsTerminal {
+    param($Terminal)
+    if ($Terminal) { & tmux kill-session -t $Terminal.Session 2>$null }
+}
+
+Export-ModuleMember -Function Get-OpsRepoRoot, Get-OpsModuleManifest, Get-OpsPwshCommand, Start-TestPart, Invoke-TestPart, Stop-TestPart, Invoke-OpsPwsh, New-TestFolder, Remove-TestFolder, Start-OpsTerminal, Stop-OpsTerminal
