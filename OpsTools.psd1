@@ -105,8 +105,12 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'PostgreSQL', 'Kubernetes', 'Docker', 'Linux', 'Windows')
-            ProjectUri   = ''
+            Tags         = @('Operations', 'Runbook', 'HealthCheck', 'PostgreSQL', 'Kubernetes', 'Docker', 'Linux', 'Windows', 'MacOS', 'PSEdition_Core')
+            # The repository's address (placeholder until it is public): the help's online links are
+            # ProjectUri + /blob/main/docs/<Command>.md, checked by the build against the cmdlets' HelpUri
+            # (src/OpsTools/Infrastructure/HelpLinks.cs). Change both together.
+            ProjectUri   = 'https://github.com/opstools/OpsTools'
+            LicenseUri   = 'https://github.com/opstools/OpsTools/blob/main/LICENSE'
             ReleaseNotes = 'Health, host and PostgreSQL checks and maintenance, backups with checksums, manifests, restore drills, safe restores and retention; Kubernetes/OpenShift scaling, rollouts, autoscalers, pod diagnosis, logs and secret rotation; Docker/Compose container health, restarts, logs, stats, service scaling and image prune; daily, weekly and monthly checklists; reports for CI.'
         }
     }

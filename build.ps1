@@ -11,8 +11,12 @@ exactly those commands, so CI (.ci/run) and a developer's machine do the same th
   Build    dotnet build OpsTools.sln -c <Configuration>   -> out/OpsTools/<version>/
   Test     dotnet test OpsTools.sln -c <Configuration>    (xUnit; TRX files in TestResults/), then the
            Pester suite in this pwsh (tests/Pester/Invoke-OpsPester.ps1; TestResults/Pester.xml)
-  Package  Build, then zip out/OpsTools/<version> to artifacts/OpsTools-<version>.zip; the folder
-           can also be copied into any path of $env:PSModulePath as OpsTools/<version>/
+  Package  Build, then artifacts/OpsTools.<version>.nupkg, the package the PowerShell Gallery takes:
+           PSResourceGet (ships with pwsh) publishes out/OpsTools/<version> to a local repository in a
+           temp folder (Publish-PSResource runs Test-ModuleManifest first), and the .nupkg is copied
+           out of it. Install it with Install-PSResource from a folder repository (README.md).
+           -NoBuild packages the module already in out/. The folder itself can also be copied into
+           any path of $env:PSModulePath as OpsTools/<version>/
   Demo     dotnet run --project tests/OpsTools.Demo -c <Configuration>: starts a local sample
            service and runs Invoke-DailyCheck against it, printing the report
   Bench    dotnet run of bench/ImportBench and bench/AppHealthBench (Release)
@@ -22,6 +26,9 @@ exactly those commands, so CI (.ci/run) and a developer's machine do the same th
 
 .EXAMPLE
 ./build.ps1 -Task Demo
+
+.EXAMPLE
+dotnet pwsh ./build.ps1 -Task Package
 #>
 [CmdletBinding()]
 param(
@@ -29,7 +36,10 @@ param(
     [string[]] $Task = @('Build', 'Test'),
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Package: use the module already laid out in out/ instead of building first.
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
@@ -63,12 +73,23 @@ foreach ($t in $Task) {
             if ($failures) { throw "Tests failed: $($failures -join ', ')" }
         }
         'Package' {
-            Invoke-Dotnet build OpsTools.sln -c $Configuration
+            if (-not $NoBuild) { Invoke-Dotnet build src/OpsTools/OpsTools.csproj -c $Configuration }
             $artifacts = New-Item -ItemType Directory -Force -Path (Join-Path $PSScriptRoot 'artifacts')
-            $zip = Join-Path $artifacts "OpsTools-$version.zip"
-            Remove-Item -LiteralPath $zip -ErrorAction SilentlyContinue
-            Compress-Archive -Path "$moduleDir/*" -DestinationPath $zip
-            Get-Item -LiteralPath $zip
+            $nupkg = Join-Path $artifacts "OpsTools.$version.nupkg"
+            Remove-Item -LiteralPath $nupkg -ErrorAction SilentlyContinue
+            # A throwaway folder repository, registered for this run only.
+            $repoName = "OpsToolsBuild$PID"
+            $repoDir = New-Item -ItemType Directory -Force -Path (Join-Path ([IO.Path]::GetTempPath()) "$repoName-$([guid]::NewGuid().ToString('n'))")
+            Register-PSResourceRepository -Name $repoName -Uri $repoDir.FullName -Trusted
+            try {
+                Publish-PSResource -Path $moduleDir -Repository $repoName -ErrorAction Stop
+                Copy-Item -LiteralPath (Join-Path $repoDir "OpsTools.$version.nupkg") -Destination $nupkg
+            }
+            finally {
+                Unregister-PSResourceRepository -Name $repoName
+                Remove-Item -LiteralPath $repoDir -Recurse -Force
+            }
+            Get-Item -LiteralPath $nupkg
         }
         'Demo' { Invoke-Dotnet run --project tests/OpsTools.Demo -c $Configuration }
         'Bench' {

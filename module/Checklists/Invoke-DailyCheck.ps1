@@ -1,63 +1,7 @@
 function Invoke-DailyCheck {
-    <#
-    .SYNOPSIS
-    Runs the runbooks' morning checklist for one environment and returns every result.
-
-    .DESCRIPTION
-    Runs, in order: application health (every endpoint in the environment's AppHealth section,
-    with the components their bodies report), disk space (the environment's Host.DiskMounts, or
-    every real file system), memory, and database health (Get-DbHealth for every entry of the
-    environment's Databases section: reachable, version, uptime, connections against
-    max_connections, replication lag, transaction-ID wraparound), and backup completion (for
-    environments with a Backup section: a good backup of every database and folder younger than
-    Backup.MaxAgeHours, default 26, whose last test passed), and, for environments whose Kubernetes
-    section names a cluster, the cluster checks: deployments not fully available (the environment's
-    Kubernetes.Deployments, or every deployment of the namespace), unhealthy pods (crash-looping,
-    OOMKilled, image pull errors, unschedulable, not ready: Get-PodHealth) and the warning events of
-    the last 24 hours (Get-ClusterEvent). A cluster that cannot be reached is one Unknown result.
-    For environments with a Docker section (Host, Context, ComposeProject), the containers of the
-    Compose project (Get-ContainerHealth): unhealthy, restarting, exited with a non-zero code, OOM
-    killed, stopped, and restart counts (5 or more since the container was created; one snapshot
-    cannot tell when they happened). An engine that cannot be reached is one Unknown result.
-    For environments with a Prometheus, Alertmanager, Metrics or AppFigures section: the alerts that
-    fire now, what fired overnight (Prometheus.OvernightHours, default 12), error rate and p95 over 5
-    minutes (PromQL; without a Prometheus, from two reads of the Metrics endpoints), the named PromQL
-    checks and the AppFigures. A Prometheus that cannot be reached is one Unknown result.
-    Each check returns OpsTools.CheckResult objects; a check
-    that cannot run at all becomes an Unknown result that says why, so one broken check never
-    hides the others.
-
-    With -FailOn, once all results have been written, the command ends the calling script (not just
-    the statement) when any result is at least that bad, so `pwsh -File` in cron, `pwsh -Command` and
-    a CI step exit with code 1 (Assert-CheckResult's rule). Export-OpsReport further down the
-    pipeline still writes its report.
-
-    .PARAMETER Environment
-    A *.ops.psd1 file or an object from Get-OpsEnvironment. Without one, only the local host
-    checks (disk, memory) run.
-
-    .PARAMETER FailOn
-    None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
-
-    .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker, Metrics.
-
-    .PARAMETER TimeoutSec
-    Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
-    environment file applies, else Get-AppHealth's default (10).
-
-    .OUTPUTS
-    OpsTools.CheckResult (and derived: OpsTools.Health.AppHealthResult,
-    OpsTools.Health.ComponentHealthResult, OpsTools.HostResources.DiskUsageResult,
-    OpsTools.HostResources.MemoryUsageResult, OpsTools.Database.DbHealthResult,
-    OpsTools.Kubernetes.PodHealthResult, OpsTools.Docker.ContainerHealthResult).
-
-    .EXAMPLE
-    Invoke-DailyCheck -Environment ./prod.ops.psd1 | Where-Object Status -ne Healthy
-
-    .EXAMPLE
-    Invoke-DailyCheck -Environment ./prod.ops.psd1 -FailOn Critical | Export-OpsReport -Format Markdown -Path ./daily.md
-    #>
+    # Help: docs/Invoke-DailyCheck.md, turned into en-US/OpsTools-help.xml by the build (tools/OpsTools.HelpGen),
+    # which also checks the page against this param block.
+    # .ExternalHelp OpsTools-help.xml
     [CmdletBinding()]
     [OutputType([OpsTools.CheckResult])]
     param(

@@ -1,37 +1,7 @@
 function Invoke-MonthlyReview {
-    <#
-    .SYNOPSIS
-    Runs the runbooks' monthly review for one environment, starting with "test disaster recovery".
-
-    .DESCRIPTION
-    1. DisasterRecovery: a full restore drill of the latest good backup of every database of the
-       environment (Test-Backup: archive checksum and table of contents, restore into a scratch
-       database on the database's own server, exact row counts against the manifest, scratch
-       database dropped). A database without a good backup is Critical.
-    2. Backup completion: the daily check's backup item (a good, tested backup younger than
-       Backup.MaxAgeHours of every database and folder).
-
-    Results are OpsTools.CheckResult objects for Export-OpsReport; -FailOn ends with the terminating
-    error MonthlyReviewFailed after all results are written.
-
-    .PARAMETER Environment
-    A *.ops.psd1 file or an object from Get-OpsEnvironment, with Databases and a Backup section.
-
-    .PARAMETER Instance
-    Only these entries of the Databases section (wildcards allowed).
-
-    .PARAMETER FailOn
-    None (default), Warning or Critical.
-
-    .OUTPUTS
-    OpsTools.CheckResult (OpsTools.Backup.BackupTestResult for the drills).
-
-    .EXAMPLE
-    Invoke-MonthlyReview -Environment ./prod.ops.psd1 -FailOn Critical | Export-OpsReport -Format Html -Path ./monthly.html
-
-    .EXAMPLE
-    Invoke-MonthlyReview -Environment ./prod.ops.psd1 -Instance app -WhatIf
-    #>
+    # Help: docs/Invoke-MonthlyReview.md, turned into en-US/OpsTools-help.xml by the build (tools/OpsTools.HelpGen),
+    # which also checks the page against this param block.
+    # .ExternalHelp OpsTools-help.xml
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Low')]
     [OutputType([OpsTools.CheckResult])]
     param(

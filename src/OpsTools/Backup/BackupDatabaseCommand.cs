@@ -4,13 +4,14 @@ using OpsTools.Backup;
 using OpsTools.Commands.Database;
 using OpsTools.Engine.Backup;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Backup;
 
 /// <summary>
 /// <para type="synopsis">Backs up PostgreSQL databases with the pg_dump that fits the server, into a backup store: checksummed, verified, with exact row counts, renamed into place only when complete.</para>
 /// </summary>
-[Cmdlet(VerbsData.Backup, "Database", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsData.Backup, "Database", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Base + "Backup-Database.md")]
 [OutputType(typeof(BackupInfo))]
 public sealed class BackupDatabaseCommand : DbCmdlet
 {

@@ -13,7 +13,7 @@ namespace OpsTools.Commands.Backup;
 /// <para type="description">The runbooks' "tar -czf uploads-backup.tar.gz /app/uploads", written under a temporary name while
 /// hashing, read back completely, renamed, and only then described by a manifest. Outputs a BackupInfo.</para>
 /// </summary>
-[Cmdlet(VerbsData.Backup, "Directory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsData.Backup, "Directory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Base + "Backup-Directory.md")]
 [OutputType(typeof(BackupInfo))]
 public sealed class BackupDirectoryCommand : OpsCmdlet
 {

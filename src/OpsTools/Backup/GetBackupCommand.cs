@@ -10,7 +10,7 @@ namespace OpsTools.Commands.Backup;
 /// <summary>
 /// <para type="synopsis">Lists the backups of a backup store as objects, newest first, with their verification state.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "Backup")]
+[Cmdlet(VerbsCommon.Get, "Backup", HelpUri = HelpLinks.Base + "Get-Backup.md")]
 [OutputType(typeof(BackupInfo))]
 public sealed class GetBackupCommand : OpsCmdlet
 {

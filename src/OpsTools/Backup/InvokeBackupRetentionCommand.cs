@@ -10,7 +10,7 @@ namespace OpsTools.Commands.Backup;
 /// <summary>
 /// <para type="synopsis">Applies the retention policy to a backup store (runbook: keep the last 30 days): removes what the policy allows, never the newest verified backup of a database.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "BackupRetention", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "BackupRetention", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Invoke-BackupRetention.md")]
 [OutputType(typeof(RetentionDecision))]
 public sealed class InvokeBackupRetentionCommand : OpsCmdlet
 {

@@ -8,7 +8,7 @@ namespace OpsTools.Commands.Backup;
 /// <summary>
 /// <para type="synopsis">Removes backups from a backup store (manifest first, then the archive); refuses the newest verified backup of a database unless -AllowNewestVerified.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject")]
+[Cmdlet(VerbsCommon.Remove, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject", HelpUri = HelpLinks.Base + "Remove-Backup.md")]
 public sealed class RemoveBackupCommand : OpsCmdlet
 {
     /// <summary>A backup from Get-Backup.</summary>

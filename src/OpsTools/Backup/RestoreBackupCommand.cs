@@ -3,13 +3,14 @@ using OpsTools.Backup;
 using OpsTools.Commands.Database;
 using OpsTools.Engine.Backup;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Backup;
 
 /// <summary>
 /// <para type="synopsis">Restores a database backup: into a new database first, verified against the manifest's exact row counts, then swapped in place of the target (kept renamed) after a safety backup; or next to it with -AsDatabase.</para>
 /// </summary>
-[Cmdlet(VerbsData.Restore, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject")]
+[Cmdlet(VerbsData.Restore, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject", HelpUri = HelpLinks.Base + "Restore-Backup.md")]
 [OutputType(typeof(RestoreResult))]
 public sealed class RestoreBackupCommand : DbCmdlet
 {

@@ -11,7 +11,7 @@ namespace OpsTools.Commands.Backup;
 /// destination (refusing entries or links that lead outside), verifies the file count, and only then swaps it in; a
 /// non-empty destination is moved aside (kept) with -Force or after confirmation.</para>
 /// </summary>
-[Cmdlet(VerbsData.Restore, "Directory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject")]
+[Cmdlet(VerbsData.Restore, "Directory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject", HelpUri = HelpLinks.Base + "Restore-Directory.md")]
 [OutputType(typeof(DirectoryRestoreResult))]
 public sealed class RestoreDirectoryCommand : OpsCmdlet
 {

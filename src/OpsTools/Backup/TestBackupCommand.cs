@@ -5,13 +5,14 @@ using OpsTools.Backup;
 using OpsTools.Commands.Database;
 using OpsTools.Engine.Backup;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Backup;
 
 /// <summary>
 /// <para type="synopsis">Proves a backup good: checksum and table of contents (-Quick), or a full restore drill into a scratch database with row counts compared, recorded in the manifest.</para>
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "InputObject")]
+[Cmdlet(VerbsDiagnostic.Test, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "InputObject", HelpUri = HelpLinks.Base + "Test-Backup.md")]
 [OutputType(typeof(BackupTestResult))]
 [OutputType(typeof(BackupInfo))]
 public sealed class TestBackupCommand : DbCmdlet

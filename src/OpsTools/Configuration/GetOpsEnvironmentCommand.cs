@@ -5,7 +5,7 @@ using OpsTools.Configuration;
 namespace OpsTools.Commands.Configuration;
 
 /// <summary>Reads an environment file (<c>*.ops.psd1</c>) and returns what it names.</summary>
-[Cmdlet(VerbsCommon.Get, "OpsEnvironment")]
+[Cmdlet(VerbsCommon.Get, "OpsEnvironment", HelpUri = HelpLinks.Base + "Get-OpsEnvironment.md")]
 [OutputType(typeof(OpsEnvironment))]
 public sealed class GetOpsEnvironmentCommand : OpsCmdlet
 {

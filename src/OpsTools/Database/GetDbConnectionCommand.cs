@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Database;
 /// <para type="synopsis">Lists PostgreSQL sessions (pg_stat_activity) as objects, or counts them per state with -Summary.</para>
 /// <para type="description">By default every client backend of the server; -Database (given explicitly) narrows it to that database's sessions unless -AllDatabases.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "DbConnection")]
+[Cmdlet(VerbsCommon.Get, "DbConnection", HelpUri = HelpLinks.Base + "Get-DbConnection.md")]
 [OutputType(typeof(DbConnectionInfo), typeof(DbConnectionSummary))]
 public sealed class GetDbConnectionCommand : DbCmdlet
 {

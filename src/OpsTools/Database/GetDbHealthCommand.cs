@@ -2,6 +2,7 @@ using System.Management.Automation;
 using OpsTools.Configuration;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Database;
 /// <para type="synopsis">Checks PostgreSQL databases: reachable, version, uptime, connections, replication, transaction-ID wraparound.</para>
 /// <para type="description">One DbHealthResult per check and target. An unreachable database is a Critical Reachable result that says why, never an error.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "DbHealth")]
+[Cmdlet(VerbsCommon.Get, "DbHealth", HelpUri = HelpLinks.Base + "Get-DbHealth.md")]
 [OutputType(typeof(DbHealthResult))]
 public sealed class GetDbHealthCommand : DbCmdlet
 {

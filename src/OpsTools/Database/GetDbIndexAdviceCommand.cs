@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Database;
 /// sequential scans (the runbooks' missing-index hunt), each a Warning result with the statement that
 /// would fix it. Read-only: nothing is ever applied.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "DbIndexAdvice")]
+[Cmdlet(VerbsCommon.Get, "DbIndexAdvice", HelpUri = HelpLinks.Base + "Get-DbIndexAdvice.md")]
 [OutputType(typeof(DbIndexAdvice))]
 public sealed class GetDbIndexAdviceCommand : DbCmdlet
 {

@@ -3,13 +3,14 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
 /// <summary>
 /// <para type="synopsis">Reads PostgreSQL server settings (pg_settings): value with unit, context, source, pending restart.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "DbSetting")]
+[Cmdlet(VerbsCommon.Get, "DbSetting", HelpUri = HelpLinks.Base + "Get-DbSetting.md")]
 [OutputType(typeof(DbSettingInfo))]
 public sealed class GetDbSettingCommand : DbCmdlet
 {

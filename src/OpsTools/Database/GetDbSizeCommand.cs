@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
 /// <summary>The databases of a server with their sizes (pg_database_size), largest first, as <c>\l+</c> shows them.</summary>
-[Cmdlet(VerbsCommon.Get, "DbSize")]
+[Cmdlet(VerbsCommon.Get, "DbSize", HelpUri = HelpLinks.Base + "Get-DbSize.md")]
 [OutputType(typeof(DbSize))]
 [OutputType(typeof(CheckResult))]
 public sealed class GetDbSizeCommand : DbCmdlet

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using OpsTools.Configuration;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
@@ -11,7 +12,7 @@ namespace OpsTools.Commands.Database;
 /// threshold (default 1 s mean). When the extension is missing: a DbExtensionMissing error that says how
 /// to enable it. <c>-Reset</c> clears the statistics afterwards (ShouldProcess).
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "DbSlowQuery", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Get, "DbSlowQuery", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Get-DbSlowQuery.md")]
 [OutputType(typeof(DbSlowQuery))]
 public sealed class GetDbSlowQueryCommand : DbCmdlet
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Database;
 /// Tables of a database with their total, table, index and TOAST sizes and row estimates, largest first
 /// (the runbooks' <c>ORDER BY pg_total_relation_size(...) DESC</c>).
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "DbTableSize")]
+[Cmdlet(VerbsCommon.Get, "DbTableSize", HelpUri = HelpLinks.Base + "Get-DbTableSize.md")]
 [OutputType(typeof(DbTableSize))]
 [OutputType(typeof(CheckResult))]
 public sealed class GetDbTableSizeCommand : DbCmdlet

@@ -4,13 +4,14 @@ using System.Management.Automation;
 using OpsTools.Configuration;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
 /// <summary>
 /// <para type="synopsis">Dead tuples, dead ratio and last vacuum/analyze per table, as check results (check_postgres last_vacuum rules).</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "DbVacuumStatus")]
+[Cmdlet(VerbsCommon.Get, "DbVacuumStatus", HelpUri = HelpLinks.Base + "Get-DbVacuumStatus.md")]
 [OutputType(typeof(DbVacuumStatusResult))]
 public sealed class GetDbVacuumStatusCommand : DbCmdlet
 {

@@ -1,13 +1,14 @@
 using System.Management.Automation;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
 /// <summary>
 /// <para type="synopsis">Rebuilds indexes (REINDEX INDEX / TABLE, or every index of the database), CONCURRENTLY where the server supports it, with sizes before and after.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "DbReindex", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IndexSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "DbReindex", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IndexSet, HelpUri = HelpLinks.Base + "Invoke-DbReindex.md")]
 [OutputType(typeof(DbReindexResult))]
 public sealed class InvokeDbReindexCommand : DbCmdlet
 {

@@ -9,7 +9,7 @@ namespace OpsTools.Commands.Database;
 /// <summary>
 /// <para type="synopsis">Runs VACUUM, VACUUM (ANALYZE), VACUUM (FULL) or ANALYZE per table, N tables at a time, with dead tuples and sizes before and after.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "DbVacuum", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "DbVacuum", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Invoke-DbVacuum.md")]
 [OutputType(typeof(DbVacuumResult))]
 public sealed class InvokeDbVacuumCommand : DbCmdlet
 {

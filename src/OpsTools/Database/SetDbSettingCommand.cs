@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Database;
 /// <para type="synopsis">Changes a PostgreSQL server setting with ALTER SYSTEM SET (or RESET), optionally reloading the configuration.</para>
 /// <para type="description">The result says whether a restart (context postmaster) or a reload is needed, and whether the new value is in effect.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "DbSetting", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SetSet)]
+[Cmdlet(VerbsCommon.Set, "DbSetting", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = SetSet, HelpUri = HelpLinks.Base + "Set-DbSetting.md")]
 [OutputType(typeof(DbSettingChangeResult))]
 public sealed class SetDbSettingCommand : DbCmdlet
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Database;
 using OpsTools.Engine.Database;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Database;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Database;
 /// <para type="synopsis">Terminates PostgreSQL sessions (pg_terminate_backend), or cancels their running query (pg_cancel_backend).</para>
 /// <para type="description">From the pipeline (Get-DbConnection objects, by Pid) or by filter (-State idle -OlderThan 10m ...). Never the session it works through. One result per session.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Stop, "DbConnection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsLifecycle.Stop, "DbConnection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Base + "Stop-DbConnection.md")]
 [OutputType(typeof(DbConnectionStopResult))]
 public sealed class StopDbConnectionCommand : DbCmdlet
 {

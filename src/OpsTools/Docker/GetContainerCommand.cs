@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Docker;
 using OpsTools.Engine.Docker;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Docker;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Docker;
 /// <para type="synopsis">Gets containers as objects: name, Compose project/service, image, state, health with the last health-check output, restart count, uptime, ports (docker ps, docker inspect).</para>
 /// <para type="description">What 'docker ps' and 'docker compose ps' show, with what 'docker inspect' adds (health-check output, restart count, exit code, OOM kill), as objects that pipe into Restart-Container, Get-ContainerLog and the other Docker commands. Running containers by default; -All for stopped ones too (any -State but running implies it).</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "Container")]
+[Cmdlet(VerbsCommon.Get, "Container", HelpUri = HelpLinks.Base + "Get-Container.md")]
 [OutputType(typeof(ContainerInfo))]
 public sealed class GetContainerCommand : DockerCmdlet
 {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Management.Automation;
 using OpsTools.Docker;
 using OpsTools.Engine.Docker;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Docker;
 
@@ -10,7 +11,7 @@ namespace OpsTools.Commands.Docker;
 /// <para type="synopsis">Checks containers for reports: unhealthy (with the last health-check output), restarting, exited with a non-zero code, OOM killed, restart count growing.</para>
 /// <para type="description">Each container becomes a ContainerHealthResult (an OpsTools.CheckResult, so it joins Invoke-DailyCheck and Export-OpsReport): Critical for OOM killed, restarting (a restart loop), dead, exited with a non-zero code, unhealthy; Warning for stopped with exit 0, created, paused, health check still starting, and restarts (see below); Healthy for running and healthy, or running without a health check. Stopped containers are included (docker ps -a). The engine keeps only a restart count per container, not when each restart happened: one snapshot cannot tell whether the restarts are recent. -Baseline (objects from an earlier Get-Container or Get-ContainerHealth) or -PreviousRestartCount reports growth since then exactly; -Since reports a container that restarted after that time (at least once: it started after -Since and has restarted before); without either, a total of -RestartWarning restarts or more since the container was created is a Warning.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "ContainerHealth")]
+[Cmdlet(VerbsCommon.Get, "ContainerHealth", HelpUri = HelpLinks.Base + "Get-ContainerHealth.md")]
 [OutputType(typeof(ContainerHealthResult))]
 public sealed class GetContainerHealthCommand : DockerCmdlet
 {

@@ -12,7 +12,7 @@ namespace OpsTools.Commands.Docker;
 /// <para type="synopsis">Gets container logs streamed line by line, stdout and stderr apart, with tail, since, until, timestamps and a pattern filter (docker logs).</para>
 /// <para type="description">The runbooks' 'docker logs shrimp-api --tail 50' and 'docker logs shrimp-postgres 2>&amp;1 | grep ERROR': the log is read from the engine as a stream and each line is written as soon as it is read, so a log of any size never sits in memory as a whole. Lines are objects (Container, Stream = stdout or stderr, Time, Line) or, with -Raw, strings. Containers come by -Name or from Get-Container in the pipeline; when several containers are read (pipeline input, several names, a wildcard), -Raw lines start with "[container] ".</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "ContainerLog")]
+[Cmdlet(VerbsCommon.Get, "ContainerLog", HelpUri = HelpLinks.Base + "Get-ContainerLog.md")]
 [OutputType(typeof(ContainerLogLine), typeof(string))]
 public sealed class GetContainerLogCommand : DockerCmdlet
 {

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using OpsTools.Configuration;
 using OpsTools.Docker;
 using OpsTools.Engine.Docker;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Docker;
 
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Docker;
 /// <para type="synopsis">Gets one snapshot of each running container's CPU %, memory used/limit/percent, network and block I/O and PIDs (docker stats --no-stream), as check results.</para>
 /// <para type="description">What 'docker stats --no-stream' shows, computed as the docker CLI computes it (CPU % from the engine's two samples a second apart; memory without the page cache), as check results that join reports: memory percent against the same thresholds as host memory (MemoryWarningPercent, MemoryCriticalPercent), CPU percent against CpuWarningPercent. All containers are asked at once (at most -ThrottleLimit at a time), so twenty take about as long as one. Running containers of the environment's Compose project by default; -Name, -ComposeProject, or containers from Get-Container in the pipeline.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "ContainerStat")]
+[Cmdlet(VerbsCommon.Get, "ContainerStat", HelpUri = HelpLinks.Base + "Get-ContainerStat.md")]
 [OutputType(typeof(ContainerStatResult))]
 public sealed class GetContainerStatCommand : DockerCmdlet
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Docker;
 using OpsTools.Engine.Docker;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Docker;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Docker;
 /// <para type="synopsis">Removes dangling images, or with -All every image no container uses (docker image prune [-a]); reports the space reclaimed.</para>
 /// <para type="description">The list is computed first: dangling images (untagged, &lt;none&gt;:&lt;none&gt;), or with -All every image that no container uses, running or stopped, and that is not the base of a kept image; -Until and -Filter narrow it like docker image prune's filters. -WhatIf lists exactly those images and the space they take. Then each image is removed on its own, never forced, so an image that a container started using meanwhile is refused by the engine (a non-terminating error) and stays. Returns one OpsTools.Docker.ImagePruneResult with the images and the reclaimed space (bytes and readable).</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "UnusedImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Remove, "UnusedImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Remove-UnusedImage.md")]
 [OutputType(typeof(ImagePruneResult))]
 public sealed class RemoveUnusedImageCommand : DockerCmdlet
 {

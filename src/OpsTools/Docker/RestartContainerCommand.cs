@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Docker;
 using OpsTools.Engine.Docker;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Docker;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Docker;
 /// <para type="synopsis">Restarts containers (docker restart), optionally waiting until they are healthy again.</para>
 /// <para type="description">Stops each container gracefully (its stop signal, then SIGKILL after -Timeout seconds, as docker restart -t) and starts it again. By name or from the pipeline (Get-Container objects). -Wait waits until it is healthy again when it has a health check, else until it runs, at most -TimeoutSec (default 120); one that does not get there is returned with TimedOut and writes a non-terminating error DockerHealthTimedOut. Returns a ContainerActionResult with the state and health before and after. Ctrl+C ends the wait (the restart itself has happened).</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Restart, "Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Restart, "Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Restart-Container.md")]
 [OutputType(typeof(ContainerActionResult))]
 public sealed class RestartContainerCommand : DockerContainerWaitCmdlet
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Docker;
 using OpsTools.Engine.Docker;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Docker;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Docker;
 /// <para type="synopsis">Stops running containers (docker stop): the stop signal, then SIGKILL after -Timeout seconds.</para>
 /// <para type="description">By name or from the pipeline (Get-Container objects). What the container serves is down until it is started again, so it asks for confirmation (ConfirmImpact High) unless -Force. Returns when the container has stopped (docker stop waits for it), with a ContainerActionResult: the state before and after and the exit code. A container that is already stopped is left as it is.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Stop, "Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsLifecycle.Stop, "Container", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Base + "Stop-Container.md")]
 [OutputType(typeof(ContainerActionResult))]
 public sealed class StopContainerCommand : DockerContainerActionCmdlet
 {

@@ -22,7 +22,7 @@ namespace OpsTools.Commands.Health;
 /// ComponentHealthResult objects of the components its body listed, in the order the body listed them.
 /// </para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "AppHealth", DefaultParameterSetName = UriSet)]
+[Cmdlet(VerbsCommon.Get, "AppHealth", DefaultParameterSetName = UriSet, HelpUri = HelpLinks.Base + "Get-AppHealth.md")]
 [OutputType(typeof(AppHealthResult), typeof(ComponentHealthResult))]
 public sealed class GetAppHealthCommand : OpsCmdlet
 {

@@ -11,7 +11,7 @@ namespace OpsTools.Commands.HostResources;
 /// Free and used space of mounted file systems, as <c>df -h</c> shows it, with a status against the
 /// free-space thresholds (runbooks: warn under 20% free, critical under 10%).
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "DiskUsage")]
+[Cmdlet(VerbsCommon.Get, "DiskUsage", HelpUri = HelpLinks.Base + "Get-DiskUsage.md")]
 [OutputType(typeof(DiskUsageResult))]
 public sealed class GetDiskUsageCommand : OpsCmdlet
 {

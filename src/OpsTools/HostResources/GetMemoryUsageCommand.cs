@@ -11,7 +11,7 @@ namespace OpsTools.Commands.HostResources;
 /// Physical memory and swap of this host, as <c>free</c> shows it, with a status against the
 /// memory thresholds (runbooks: alert over 85% used, immediate over 95%).
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "MemoryUsage")]
+[Cmdlet(VerbsCommon.Get, "MemoryUsage", HelpUri = HelpLinks.Base + "Get-MemoryUsage.md")]
 [OutputType(typeof(MemoryUsageResult))]
 public sealed class GetMemoryUsageCommand : OpsCmdlet
 {

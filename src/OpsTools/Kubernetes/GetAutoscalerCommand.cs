@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets HorizontalPodAutoscalers: target, min/max, current and desired replicas, metric targets and current values, conditions, last scale time.</para>
 /// <para type="description">What 'kubectl get hpa' / 'oc describe hpa' show, as objects. Read through autoscaling/v2 where the server serves it, else autoscaling/v1 (found by discovery); ApiVersion says which.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "Autoscaler")]
+[Cmdlet(VerbsCommon.Get, "Autoscaler", HelpUri = HelpLinks.Base + "Get-Autoscaler.md")]
 [OutputType(typeof(AutoscalerInfo))]
 public sealed class GetAutoscalerCommand : KubeCmdlet
 {

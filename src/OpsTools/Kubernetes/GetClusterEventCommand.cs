@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets Kubernetes events sorted by time (oldest first), optionally only warnings, only recent ones, or only those about one object.</para>
 /// <para type="description">The runbooks' 'oc get events --sort-by=.metadata.creationTimestamp' as objects: time (last seen), type, reason, object, message, count and source. -Warning keeps type Warning only, -Since drops older events, -For narrows to one object: a pod, or a deployment together with its ReplicaSets and their pods. Objects from Get-Deployment or Get-PodHealth can be piped in.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "ClusterEvent", DefaultParameterSetName = "Namespace")]
+[Cmdlet(VerbsCommon.Get, "ClusterEvent", DefaultParameterSetName = "Namespace", HelpUri = HelpLinks.Base + "Get-ClusterEvent.md")]
 [OutputType(typeof(ClusterEvent))]
 public sealed class GetClusterEventCommand : KubeCmdlet
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets Deployments (and StatefulSets) with their replicas, images, revision, conditions and rollout state.</para>
 /// <para type="description">What 'kubectl get deployment -o wide' and 'oc get deployment' show, as objects that pipe into Set-ReplicaCount, Restart-Deployment, Wait-Rollout and the other rollout commands.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "Deployment", DefaultParameterSetName = "Namespace")]
+[Cmdlet(VerbsCommon.Get, "Deployment", DefaultParameterSetName = "Namespace", HelpUri = HelpLinks.Base + "Get-Deployment.md")]
 [OutputType(typeof(DeploymentInfo))]
 public sealed class GetDeploymentCommand : KubeCmdlet
 {

@@ -11,7 +11,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets container logs of pods, of all pods of a deployment, or of the previous (crashed) container, streamed line by line, with tail, since and a pattern filter.</para>
 /// <para type="description">The runbooks' 'oc logs POD', 'kubectl logs --previous', 'oc logs -l app=x | grep -i "error|fail"' and 'kubectl logs --tail=100': the log is read through the API server as a stream and every line is written as soon as it arrives, so a log of any size never sits in memory as a whole. Lines are objects (Pod, Container, Time, Line) or, with -Raw, strings. With -Deployment (or deployments from Get-Deployment in the pipeline) every pod of the deployment is read, each line labelled with its pod.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "PodLog", DefaultParameterSetName = "Pod")]
+[Cmdlet(VerbsCommon.Get, "PodLog", DefaultParameterSetName = "Pod", HelpUri = HelpLinks.Base + "Get-PodLog.md")]
 [OutputType(typeof(PodLogLine), typeof(string))]
 public sealed class GetPodLogCommand : KubeCmdlet
 {

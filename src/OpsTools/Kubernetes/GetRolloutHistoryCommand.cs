@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets the rollout history of a Deployment (its ReplicaSets) or StatefulSet (its ControllerRevisions): revision, images, change cause, which one is current.</para>
 /// <para type="description">What 'kubectl rollout history' shows, with the images of each revision. Oldest first. -Revision N returns one revision (an error lists the revisions there are).</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RolloutHistory")]
+[Cmdlet(VerbsCommon.Get, "RolloutHistory", HelpUri = HelpLinks.Base + "Get-RolloutHistory.md")]
 [OutputType(typeof(RolloutRevision))]
 public sealed class GetRolloutHistoryCommand : KubeWorkloadCmdlet
 {

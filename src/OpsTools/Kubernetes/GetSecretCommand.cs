@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets secrets' metadata: type, key names, value sizes and last change. Never their values.</para>
 /// <para type="description">What 'kubectl describe secret' shows, as objects: useful to check a rotation (Update-Secret) or which keys a secret has. Values are not read into the output at all.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "Secret")]
+[Cmdlet(VerbsCommon.Get, "Secret", HelpUri = HelpLinks.Base + "Get-Secret.md")]
 [OutputType(typeof(SecretInfo))]
 public sealed class GetSecretCommand : KubeCmdlet
 {

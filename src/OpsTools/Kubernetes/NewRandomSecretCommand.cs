@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using System.Security;
 using OpsTools.Engine.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Generates a cryptographically random secret (passwords, JWT and session keys, API keys) as a SecureString.</para>
 /// <para type="description">The runbooks' 'openssl rand -base64 64' is 'New-RandomSecret -Length 64'. Bytes come from the operating system's CSPRNG (RandomNumberGenerator). -AsPlainText returns a plain string instead: it then lives in memory, history and transcripts like any string.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.New, "RandomSecret")]
+[Cmdlet(VerbsCommon.New, "RandomSecret", HelpUri = HelpLinks.Base + "New-RandomSecret.md")]
 [OutputType(typeof(SecureString), typeof(string))]
 public sealed class NewRandomSecretCommand : PSCmdlet
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Restarts the pods of Deployments or StatefulSets with a rolling update (kubectl rollout restart / oc rollout restart), optionally waiting for it.</para>
 /// <para type="description">Sets the pod template's kubectl.kubernetes.io/restartedAt annotation, as kubectl does: the controller replaces the pods one by one within the workload's rolling-update limits, so the service stays up. By name or from the pipeline. Returns the RolloutStatus (with -Wait: how the rollout ended; a failed or timed-out rollout also writes a non-terminating error).</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Restart, "Deployment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Restart, "Deployment", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Restart-Deployment.md")]
 [OutputType(typeof(RolloutStatus))]
 public sealed class RestartDeploymentCommand : KubeWorkloadRolloutCmdlet
 {

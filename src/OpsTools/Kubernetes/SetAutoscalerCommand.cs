@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Changes a HorizontalPodAutoscaler's minimum/maximum replicas and CPU (or memory) utilization target; returns it before and after.</para>
 /// <para type="description">The runbooks' 'oc patch hpa x -p {"spec":{"minReplicas":3}}'. Raising -MinReplicas above the current replica count makes the autoscaler scale the workload up at once (manual scaling through the HPA). Uses autoscaling/v2 where the server serves it, else autoscaling/v1, which can express only a CPU target.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "Autoscaler", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "Autoscaler", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Set-Autoscaler.md")]
 [OutputType(typeof(AutoscalerChangeResult))]
 public sealed class SetAutoscalerCommand : KubeCmdlet
 {

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Sets or removes annotations and labels on a Deployment or StatefulSet (kubectl annotate / label), e.g. the runbooks' maintenance mode.</para>
 /// <para type="description">On the workload's own metadata by default: no pod is restarted. With -Template they go on the pod template instead, which starts a rolling update that replaces every pod. Returns the resulting annotations and labels.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "DeploymentAnnotation", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "DeploymentAnnotation", SupportsShouldProcess = true, HelpUri = HelpLinks.Base + "Set-DeploymentAnnotation.md")]
 [OutputType(typeof(WorkloadChangeResult))]
 public sealed class SetDeploymentAnnotationCommand : KubeWorkloadChangeCmdlet
 {

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Engine.Security;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -10,7 +11,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Sets or removes environment variables of a Deployment's or StatefulSet's containers (oc set env / kubectl set env).</para>
 /// <para type="description">-Env @{ DB_POOL_MIN = 10 } sets, -Remove names removes. Values of secret-looking names (PASSWORD, TOKEN, API_KEY, SECRET ...) and SecureString values are never shown: *** in the result, verbose output, -WhatIf and the recorded change cause. Secrets belong in a Secret referenced with secretKeyRef, not in the deployment spec. Starts a rolling update; -Wait waits for it.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "DeploymentEnv", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "DeploymentEnv", SupportsShouldProcess = true, HelpUri = HelpLinks.Base + "Set-DeploymentEnv.md")]
 [OutputType(typeof(WorkloadChangeResult))]
 public sealed class SetDeploymentEnvCommand : KubeWorkloadChangeCmdlet
 {

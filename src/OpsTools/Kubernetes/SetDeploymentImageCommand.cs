@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Sets container images of a Deployment or StatefulSet (oc set image / kubectl set image), recording the change cause.</para>
 /// <para type="description">-Image @{ container = 'image' }, or -Image 'image' for the only container (or the one -Container names). Starts a rolling update; -Wait waits for it. Records kubernetes.io/change-cause so Get-RolloutHistory shows what changed. Returns the images before and after.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "DeploymentImage", SupportsShouldProcess = true, DefaultParameterSetName = "Single")]
+[Cmdlet(VerbsCommon.Set, "DeploymentImage", SupportsShouldProcess = true, DefaultParameterSetName = "Single", HelpUri = HelpLinks.Base + "Set-DeploymentImage.md")]
 [OutputType(typeof(WorkloadChangeResult))]
 public sealed class SetDeploymentImageCommand : KubeWorkloadChangeCmdlet
 {

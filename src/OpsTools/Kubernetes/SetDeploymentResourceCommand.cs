@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Sets CPU and memory requests and limits of a Deployment's or StatefulSet's containers (the runbooks' oc patch deployment ... resources).</para>
 /// <para type="description">Quantities are checked against the Kubernetes quantity grammar before anything is sent: 400Mi, 1Gi, 512M, 500m, 0.5 are quantities; 400MB is not (say 400M or 400Mi). Starts a rolling update; -Wait waits for it. Returns the values before and after.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "DeploymentResource", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "DeploymentResource", SupportsShouldProcess = true, HelpUri = HelpLinks.Base + "Set-DeploymentResource.md")]
 [OutputType(typeof(WorkloadChangeResult))]
 public sealed class SetDeploymentResourceCommand : KubeWorkloadChangeCmdlet
 {

@@ -4,6 +4,7 @@ using OpsTools.Docker;
 using OpsTools.Engine.Docker;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -11,7 +12,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Scales Deployments and StatefulSets (kubectl scale / oc scale) or a Docker Compose service (docker compose up -d --scale), optionally waiting; returns the replica count before and after.</para>
 /// <para type="description">Writes spec.replicas through the scale subresource, by name or from the pipeline (Get-Deployment objects, or its own results to scale back). A change made meanwhile by another client (409 Conflict) is read again and retried. Scaling to 0 asks for confirmation unless -Force. -Wait waits for the rollout by kubectl rollout status rules (-TimeoutSec, default 300); a rollout that fails or times out returns its result and writes a non-terminating error. Warns when a HorizontalPodAutoscaler will override the manual count. With -ComposeProject and -Service (parameter set Compose) it scales a Compose service on a Docker engine the way 'docker compose up -d --scale' does, without the compose file: up by copying the highest-numbered running container (image, command, environment, labels with the next container number, ports, restart policy, health check, mounts, networks and aliases), down by stopping and removing the highest-numbered containers; the result has the same shape (Platform Docker, Kind ComposeService).</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "ReplicaCount", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Kubernetes")]
+[Cmdlet(VerbsCommon.Set, "ReplicaCount", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Kubernetes", HelpUri = HelpLinks.Base + "Set-ReplicaCount.md")]
 [OutputType(typeof(ScaleResult))]
 public sealed class SetReplicaCountCommand : KubeRolloutCmdlet
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Rolls a Deployment back to its previous revision, or to -ToRevision N (kubectl rollout undo).</para>
 /// <para type="description">Puts the pod template of that revision's ReplicaSet back into the deployment (without the pod-template-hash label) and, as kubectl does, the revision's annotations with its change cause. The deployment controller then gives that template a new, higher revision number. Replaces every pod, so it asks for confirmation (ConfirmImpact High) unless -Force. Returns the revisions and images rolled back from and to; with -Wait the rollout state.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Undo, "Rollout", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Undo, "Rollout", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Base + "Undo-Rollout.md")]
 [OutputType(typeof(RolloutUndoResult))]
 public sealed class UndoRolloutCommand : KubeWorkloadChangeCmdlet
 {

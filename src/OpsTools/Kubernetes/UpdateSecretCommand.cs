@@ -5,6 +5,7 @@ using System.Security;
 using System.Text;
 using OpsTools.Engine.Kubernetes;
 using OpsTools.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 
 namespace OpsTools.Commands.Kubernetes;
 
@@ -12,7 +13,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Rotates a secret as one transaction: new values, restart of the Deployments and StatefulSets that use it, wait for their rollouts, and on failure the old data back and the restarts undone.</para>
 /// <para type="description">Replaces the runbooks' 'kubectl create secret ... --from-literal=jwt-secret=$(openssl rand -base64 64)' followed by 'kubectl rollout restart' by hand. Values come as SecureStrings (New-RandomSecret, Read-Host -AsSecureString) or are generated (-Generate); they never appear in output, verbose, errors, progress or -WhatIf text: only key names do.</para>
 /// </summary>
-[Cmdlet(VerbsData.Update, "Secret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsData.Update, "Secret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Base + "Update-Secret.md")]
 [OutputType(typeof(SecretRotationResult))]
 public sealed class UpdateSecretCommand : KubeCmdlet
 {

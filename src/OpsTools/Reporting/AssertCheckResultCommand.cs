@@ -9,7 +9,7 @@ namespace OpsTools.Commands.Reporting;
 /// -FailOn parameter of every checking command, for results gathered any other way (several commands, a
 /// filtered list, results read back from JSON). The checklists end with it.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Assert, "CheckResult")]
+[Cmdlet(VerbsLifecycle.Assert, "CheckResult", HelpUri = HelpLinks.Base + "Assert-CheckResult.md")]
 [OutputType(typeof(CheckResult))]
 public sealed class AssertCheckResultCommand : OpsCmdlet
 {

@@ -15,7 +15,7 @@ namespace OpsTools.Commands.Reporting;
 /// EndProcessing never runs, but PowerShell still disposes the command: the report file (and the CI
 /// annotations) are then written from Dispose, with every result that had arrived.
 /// </remarks>
-[Cmdlet(VerbsData.Export, "OpsReport", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "OpsReport", SupportsShouldProcess = true, HelpUri = HelpLinks.Base + "Export-OpsReport.md")]
 [OutputType(typeof(string), typeof(CheckResult))]
 public sealed class ExportOpsReportCommand : OpsCmdlet
 {
