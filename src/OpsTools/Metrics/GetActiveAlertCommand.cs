@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Commands.Configuration;
 using OpsTools.Configuration;
@@ -16,7 +17,7 @@ namespace OpsTools.Commands.Metrics;
 /// resolved are a Warning (info: Healthy) so the morning review sees them.
 /// </para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "ActiveAlert")]
+[Cmdlet(VerbsCommon.Get, "ActiveAlert", HelpUri = HelpLinks.Base + "Get-ActiveAlert.md")]
 [OutputType(typeof(AlertResult))]
 public sealed class GetActiveAlertCommand : MetricsCmdlet
 {

@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Commands.Configuration;
 using OpsTools.Configuration;
@@ -15,7 +16,7 @@ namespace OpsTools.Commands.Metrics;
 /// an app that does not answer (or answers with an error status) is Critical.
 /// </para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "AppFigure", DefaultParameterSetName = UriSet)]
+[Cmdlet(VerbsCommon.Get, "AppFigure", DefaultParameterSetName = UriSet, HelpUri = HelpLinks.Base + "Get-AppFigure.md")]
 [OutputType(typeof(AppFigureResult))]
 public sealed class GetAppFigureCommand : MetricsCmdlet
 {

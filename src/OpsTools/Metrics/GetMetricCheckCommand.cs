@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Collections;
 using System.Diagnostics;
 using System.Management.Automation;
@@ -20,7 +21,7 @@ namespace OpsTools.Commands.Metrics;
 /// An endpoint that cannot be read is one Unknown result.
 /// </para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "MetricCheck", DefaultParameterSetName = UriSet)]
+[Cmdlet(VerbsCommon.Get, "MetricCheck", DefaultParameterSetName = UriSet, HelpUri = HelpLinks.Base + "Get-MetricCheck.md")]
 [OutputType(typeof(MetricCheckResult))]
 public sealed class GetMetricCheckCommand : MetricsCmdlet
 {

@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Collections;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
@@ -18,7 +19,7 @@ namespace OpsTools.Commands.Metrics;
 /// per endpoint, to pipe into Get-MetricCheck -Baseline later.
 /// </para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "Metric", DefaultParameterSetName = UriSet)]
+[Cmdlet(VerbsCommon.Get, "Metric", DefaultParameterSetName = UriSet, HelpUri = HelpLinks.Base + "Get-Metric.md")]
 [OutputType(typeof(MetricSample), typeof(MetricSnapshot))]
 public sealed class GetMetricCommand : MetricsCmdlet
 {

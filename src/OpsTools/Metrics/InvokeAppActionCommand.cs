@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Commands.Configuration;
 using OpsTools.Configuration;
@@ -15,7 +16,7 @@ namespace OpsTools.Commands.Metrics;
 /// (AppActionFailed); no answer is an error.
 /// </para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "AppAction", DefaultParameterSetName = EnvironmentSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "AppAction", DefaultParameterSetName = EnvironmentSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Invoke-AppAction.md")]
 [OutputType(typeof(AppActionResult))]
 public sealed class InvokeAppActionCommand : MetricsCmdlet
 {

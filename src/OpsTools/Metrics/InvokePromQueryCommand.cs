@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Diagnostics;
 using System.Management.Automation;
 using OpsTools.Commands.Configuration;
@@ -18,7 +19,7 @@ namespace OpsTools.Commands.Metrics;
 /// IfEmpty; NaN is Unknown.
 /// </para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "PromQuery", DefaultParameterSetName = InstantSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "PromQuery", DefaultParameterSetName = InstantSet, HelpUri = HelpLinks.Base + "Invoke-PromQuery.md")]
 [OutputType(typeof(PromSeries), typeof(PromCheckResult))]
 public sealed class InvokePromQueryCommand : MetricsCmdlet
 {
