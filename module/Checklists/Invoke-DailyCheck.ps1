@@ -19,6 +19,9 @@ function Invoke-DailyCheck {
     Compose project (Get-ContainerHealth): unhealthy, restarting, exited with a non-zero code, OOM
     killed, stopped, and restart counts (5 or more since the container was created; one snapshot
     cannot tell when they happened). An engine that cannot be reached is one Unknown result.
+    For environments with a Redis section, Get-RedisHealth (a server that is down is one Critical Reachable
+    result); with a Queues section, the size of every queue (Get-QueueStatus); with a PgBouncer section, every
+    pool (Get-PgBouncerPool). A queue store or PgBouncer that cannot be reached is one Unknown result.
     Each check returns OpsTools.CheckResult objects; a check
     that cannot run at all becomes an Unknown result that says why, so one broken check never
     hides the others.
@@ -35,7 +38,7 @@ function Invoke-DailyCheck {
     None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
 
     .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker.
+    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker, Redis, Queues, PgBouncer.
 
     .PARAMETER TimeoutSec
     Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
@@ -45,7 +48,8 @@ function Invoke-DailyCheck {
     OpsTools.CheckResult (and derived: OpsTools.Health.AppHealthResult,
     OpsTools.Health.ComponentHealthResult, OpsTools.HostResources.DiskUsageResult,
     OpsTools.HostResources.MemoryUsageResult, OpsTools.Database.DbHealthResult,
-    OpsTools.Kubernetes.PodHealthResult, OpsTools.Docker.ContainerHealthResult).
+    OpsTools.Kubernetes.PodHealthResult, OpsTools.Docker.ContainerHealthResult, OpsTools.Redis.RedisHealthResult,
+    OpsTools.Redis.QueueStatusResult, OpsTools.PgBouncer.PgBouncerPoolResult).
 
     .EXAMPLE
     Invoke-DailyCheck -Environment ./prod.ops.psd1 | Where-Object Status -ne Healthy
@@ -64,7 +68,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker', 'Redis', 'Queues', 'PgBouncer')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -120,6 +124,10 @@ function Invoke-DailyCheck {
         if ('Docker' -notin $Skip -and $Environment -and $Environment.Docker) {
             & $run 'ContainerHealth' 'Docker' { Get-OpsDockerCheck -OpsEnvironment $Environment }
         }
+
+        if ('Redis' -notin $Skip -and $Environment -and $Environment.Redis) { & $run 'RedisHealth' 'Redis' { Get-OpsRedisCheck -OpsEnvironment $Environment } }
+        if ('Queues' -notin $Skip -and $Environment -and $Environment.Queues.Count -gt 0) { & $run 'QueueStatus' 'Queues' { Get-OpsQueueCheck -OpsEnvironment $Environment } }
+        if ('PgBouncer' -notin $Skip -and $Environment -and $Environment.PgBouncer) { & $run 'PgBouncerPool' 'PgBouncer' { Get-OpsPgBouncerCheck -OpsEnvironment $Environment } }
 
         $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
         if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }

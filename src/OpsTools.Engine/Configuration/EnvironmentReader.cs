@@ -15,6 +15,7 @@ public static class EnvironmentReader
     {
         "Name", "Description", "AppHealth", "Metrics", "Host", "Databases", "Kubernetes", "Docker",
         "Logs", "Backup", "Certificates", "Thresholds",
+        "Redis", "Queues", "PgBouncer",
     };
 
     public static OpsEnvironment Read(IDictionary<string, object?> data, string? path)
@@ -51,6 +52,8 @@ public static class EnvironmentReader
 
         if (TryGet(data, "Docker", out var docker) && docker is not null)
             env.Docker = ReadDocker(AsTable(docker, $"{source}: Docker"), $"{source}: Docker", path);
+
+        DataStoreSettingsReader.Read(data, env, source, path);
 
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)

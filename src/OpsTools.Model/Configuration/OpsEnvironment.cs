@@ -43,6 +43,12 @@ public sealed class OpsEnvironment
     public KubernetesSettings? Kubernetes { get; set; }
     /// <summary>The Docker engine and Compose project (<c>Docker</c>), or null when the file has none.</summary>
     public DockerSettings? Docker { get; set; }
+    /// <summary>The Redis server (<c>Redis</c>), or null when the file has none.</summary>
+    public RedisSettings? Redis { get; set; }
+    /// <summary>Queues whose size the daily check reads from the Redis server (<c>Queues</c>).</summary>
+    public IReadOnlyList<QueueEntry> Queues { get; set; } = Array.Empty<QueueEntry>();
+    /// <summary>The PgBouncer admin console (<c>PgBouncer</c>), or null when the file has none.</summary>
+    public PgBouncerSettings? PgBouncer { get; set; }
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>
