@@ -70,6 +70,7 @@ public sealed class PgBouncerTarget
                 $"PgBouncer at {Server}: the connection was lost during {what}.", Address),
             PgServerError p when p.SqlState.StartsWith("28", StringComparison.Ordinal) || p.Message.Contains("not allowed", StringComparison.OrdinalIgnoreCase)
                 || p.Message.Contains("password", StringComparison.OrdinalIgnoreCase) || p.Message.Contains("no such user", StringComparison.OrdinalIgnoreCase)
+                || p.Message.Contains("authentication failed", StringComparison.OrdinalIgnoreCase)
                 => new OpsToolsException("PgBouncerAuthenticationFailed", OpsErrorKind.PermissionDenied,
                     $"PgBouncer at {Server} refused user '{User}' on the admin console (password from {PasswordSource}): {Clean(p.Message)}. The user must be in admin_users (or stats_users for SHOW) and in the auth_file.", Address),
             PgServerError p => new OpsToolsException("PgBouncerCommandFailed", OpsErrorKind.OperationFailed,
@@ -149,9 +150,16 @@ public static class PgBouncerAdmin
         var watch = Stopwatch.StartNew();
         var pools = await ShowAsync(target, "Pools", ct).ConfigureAwait(false);
         var databases = await ShowAsync(target, "Databases", ct).ConfigureAwait(false);
-        var sizes = databases.Select(d => d.ToDictionary(kv => kv.Key, kv => kv.Value))
-            .Where(d => d.GetValueOrDefault("name") is string)
-            .GroupBy(d => (string)d["name"]!).ToDictionary(g => g.Key, g => g.First().GetValueOrDefault("pool_size") as long?);
+        var configured = databases.Select(d => d.ToDictionary(kv => kv.Key, kv => kv.Value))
+            .Where(d => d.GetValueOrDefault("name") is string).ToList();
+        var sizes = configured.GroupBy(d => (string)d["name"]!).ToDictionary(g => g.Key, g => g.First().GetValueOrDefault("pool_size") as long?);
+        // A database no client has used yet has no pool in SHOW POOLS: it is still a pool to report (empty, Healthy).
+        var pooled = new HashSet<string>(pools.Select(p => p.FirstOrDefault(kv => kv.Key == "database").Value as string ?? ""), StringComparer.Ordinal);
+        foreach (var d in configured.Where(d => !pooled.Contains((string)d["name"]!)))
+            pools.Add(new List<KeyValuePair<string, object?>>
+            {
+                new("database", d["name"]), new("user", d.GetValueOrDefault("force_user") as string ?? ""), new("pool_mode", d.GetValueOrDefault("pool_mode") as string ?? ""),
+            });
         var elapsed = watch.Elapsed;
         var results = new List<PgBouncerPoolResult>();
         foreach (var row in pools.Select(p => p.ToDictionary(kv => kv.Key, kv => kv.Value)))

@@ -137,6 +137,8 @@ public sealed class RedisTarget
             Password = _password,
             DefaultDatabase = Database,
             KeepAlive = 30,
+            TieBreaker = "",           // no GET __Booksleeve_TieBreak on connect: it would count as a miss in the hit rate we report
+            ConfigurationChannel = "", // no pub/sub subscription: a single server, nothing to follow
             IncludeDetailInExceptions = false,
         };
         o.EndPoints.Add(Host, Port);
@@ -155,10 +157,11 @@ public sealed class RedisTarget
         if (CaCertificate is null || certificate is null) return false;
         // redis-cli --cacert: the server's chain must end at this CA (and the name must match).
         if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-        using var ca = X509Certificate2.CreateFromPemFile(CaCertificate);
+        var cas = new X509Certificate2Collection();
+        cas.ImportFromPemFile(CaCertificate); // one CA or a bundle
         using var custom = new X509Chain();
         custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.Add(ca);
+        custom.ChainPolicy.CustomTrustStore.AddRange(cas);
         custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return custom.Build(new X509Certificate2(certificate));
     }
@@ -237,13 +240,18 @@ public static class RedisErrors
         var text = inner.ToString();
         if (inner is TimeoutException)
             return new OpsToolsException("RedisTimeout", OpsErrorKind.Timeout, $"Redis at {target.Address}: no connection within {target.TimeoutSec:0.#} s.", target.Address);
-        if (text.Contains("WRONGPASS", StringComparison.Ordinal) || text.Contains("NOAUTH", StringComparison.Ordinal)
-            || inner is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure })
+        var wrongPassword = text.Contains("WRONGPASS", StringComparison.Ordinal) || text.Contains("NOAUTH", StringComparison.Ordinal)
+            || text.Contains("invalid password", StringComparison.OrdinalIgnoreCase);
+        // StackExchange.Redis files a failed TLS handshake as an AuthenticationFailure too: tell the two apart.
+        var tlsFailure = !wrongPassword && (text.Contains("certificate", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("AuthenticationException", StringComparison.Ordinal)
+            || (target.Tls && inner is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }));
+        if (tlsFailure)
+            return new OpsToolsException("RedisTlsFailed", OpsErrorKind.ConnectionError,
+                $"Redis at {target.Address}: the TLS connection failed ({(target.Tls ? "is the port a TLS port, and does -CaCertificate name the CA that signed the server's certificate (for this host name)?" : "the port may expect TLS: use -Tls or rediss://")}).", target.Address);
+        if (wrongPassword || inner is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure })
             return new OpsToolsException("RedisAuthenticationFailed", OpsErrorKind.PermissionDenied,
                 $"Redis at {target.Address} refused the login of {(target.User is { Length: > 0 } u ? $"user '{u}'" : "the default user")} (password from {target.PasswordSource}): wrong user name or password, or the user is disabled.", target.Address);
-        if (text.Contains("certificate", StringComparison.OrdinalIgnoreCase) || text.Contains("SSL", StringComparison.Ordinal) || text.Contains("TLS", StringComparison.Ordinal))
-            return new OpsToolsException("RedisTlsFailed", OpsErrorKind.ConnectionError,
-                $"Redis at {target.Address}: the TLS handshake failed ({(target.Tls ? "is the port a TLS port, and does -CaCertificate name the CA that signed the server's certificate?" : "the port may expect TLS: use -Tls or rediss://")}).", target.Address);
         return new OpsToolsException("RedisUnreachable", OpsErrorKind.ConnectionError,
             $"Redis at {target.Address} is not reachable ({Scrub(target, FirstLine(inner.Message))}).", target.Address);
     }
@@ -269,5 +277,7 @@ public static class RedisErrors
         || e is AggregateException { InnerException: RedisException or TimeoutException };
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
-    private static string Scrub(RedisTarget t, string s) => Redaction.ScrubText(Redaction.RedactText(s, t.Secrets));
+    // StackExchange.Redis's messages carry no configuration (IncludeDetailInExceptions is off); the one secret it could
+    // know is ours, so the known password is masked (and the text kept short).
+    private static string Scrub(RedisTarget t, string s) => Redaction.RedactText(s.Length > 240 ? s[..240] + "…" : s, t.Secrets);
 }

@@ -33,8 +33,9 @@ public sealed class GetQueueStatusCommand : RedisCmdlet
     [Parameter(ValueFromPipeline = true)]
     public QueueStatusResult[]? Previous { get; set; }
 
-    /// <summary>Read twice, this long apart (a TimeSpan or seconds), and report the growth between the readings.</summary>
+    /// <summary>Read twice, this long apart (a TimeSpan, or 30s, 5m, a number of seconds), and report the growth between the readings.</summary>
     [Parameter]
+    [OpsTools.Commands.Database.DurationTransformation]
     public TimeSpan? Interval { get; set; }
 
     /// <summary>Backlog at or above which a queue is a warning. Default: QueueBacklogWarning, else 1000.</summary>
