@@ -136,7 +136,7 @@ public sealed class RedisServer : IDisposable
     /// <summary>PowerShell text that sets $Redis, a splat table of connection parameters (password as a SecureString).</summary>
     public string PowerShellSetup(bool tls = false) =>
         "$Redis = @{ Server = '127.0.0.1'; Port = " + (tls ? TlsPort : Port) +
-        (Password is null ? "" : $"; Password = (ConvertTo-SecureString '{Password}' -AsPlainText -Force)") +
+        (Password is null ? "" : $"; Password = [System.Net.NetworkCredential]::new('', '{Password}').SecurePassword") +
         (tls ? $"; CaCertificate = '{CaFile}'" : "") + "; TimeoutSec = 5 }";
 
     public void Dispose()

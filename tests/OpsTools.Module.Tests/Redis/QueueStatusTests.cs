@@ -133,13 +133,19 @@ public class QueueStatusTests
         using var redis = Queues();
         using var s = new ModuleSession();
         s.Invoke(redis.PowerShellSetup());
-        var killer = Task.Run(async () => { await Task.Delay(500); redis.Kill(); });
-        var run = s.Run("Get-QueueStatus @Redis triage -Interval '00:00:02'");
+        // Kill the server once the first reading has reached it (redis-cli sees the LLEN), while the command waits for the second.
+        var killer = Task.Run(async () =>
+        {
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < until && !redis.Cli("INFO", "commandstats").Contains("cmdstat_llen:")) await Task.Delay(50);
+            redis.Kill();
+        });
+        var run = s.Run("Get-QueueStatus @Redis triage -Kind List -Interval '00:00:04'");
         killer.Wait();
-        Assert.NotNull(run.Terminating);
-        var id = ((RuntimeException)run.Terminating!).ErrorRecord.FullyQualifiedErrorId;
-        Assert.Matches("^Redis(Unreachable|Timeout)", id);
-        Assert.Empty(run.Output);
+        var error = (run.Terminating as RuntimeException)?.ErrorRecord ?? Assert.Single(run.Errors); // statement-terminating: in the error stream
+        Assert.Matches("^Redis(Unreachable|Timeout),", error.FullyQualifiedErrorId);
+        Assert.Contains($"127.0.0.1:{redis.Port}", error.Exception.Message);
+        Assert.Empty(run.Output); // no half answer: the first reading alone is not reported as the queue's state
     }
 
     [Fact]

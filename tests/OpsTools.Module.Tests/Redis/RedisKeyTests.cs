@@ -47,7 +47,9 @@ public class RedisKeyTests
         Assert.Null(P(hash, "Ttl"));
         Assert.Equal(0, CommandCalls(redis, "keys"));
         Assert.True(CommandCalls(redis, "scan") >= 6);
-        var table = s.Invoke("Get-RedisKey @Redis 'jobs' | Out-String -Width 80")[0].ToString();
+        s.Host.ClearText();
+        s.Invoke("Get-RedisKey @Redis 'jobs' | Out-Default");
+        var table = s.Host.Text;
         Assert.Contains("list", table);
         Assert.Contains("none", table); // no TTL
     }
