@@ -139,7 +139,7 @@ public static class PgBouncerAdmin
 
     private static object? Typed(string? text, int oid) => text is null ? null : oid switch
     {
-        20 or 21 or 23 when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => l,
+        20 or 21 or 23 or 1700 when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => l, // PgBouncer's counters are numeric
         1700 or 700 or 701 when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
         _ => text,
     };
