@@ -119,7 +119,7 @@ public class QueueStatusTests
             await Task.Delay(400);
             redis.CliWithInput(string.Join("\n", Enumerable.Range(1, 50).Select(i => $"LPUSH bull:email:wait x{i}")) + "\n");
         });
-        var r = s.Invoke("Get-QueueStatus @Redis email -Kind BullMQ -Interval '00:00:02' -GrowthWarningPerMinute 100 -GrowthCriticalPerMinute 100000")[0];
+        var r = s.Invoke("Get-QueueStatus @Redis email -Kind BullMQ -Interval 2s -GrowthWarningPerMinute 100 -GrowthCriticalPerMinute 100000")[0];
         producer.Wait();
         Assert.Equal(50L, P(r, "Growth"));
         Assert.Equal(55L, P(r, "Length"));
