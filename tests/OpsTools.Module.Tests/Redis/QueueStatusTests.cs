@@ -116,7 +116,9 @@ public class QueueStatusTests
         s.Invoke(redis.PowerShellSetup());
         var producer = Task.Run(async () =>
         {
-            await Task.Delay(400);
+            // Push once the first reading has reached the server (redis-cli sees the LLEN), during the interval.
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < until && !redis.Cli("INFO", "commandstats").Contains("cmdstat_llen:")) await Task.Delay(20);
             redis.CliWithInput(string.Join("\n", Enumerable.Range(1, 50).Select(i => $"LPUSH bull:email:wait x{i}")) + "\n");
         });
         var r = s.Invoke("Get-QueueStatus @Redis email -Kind BullMQ -Interval 2s -GrowthWarningPerMinute 100 -GrowthCriticalPerMinute 100000")[0];
