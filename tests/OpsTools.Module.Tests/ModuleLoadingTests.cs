@@ -26,7 +26,7 @@ public class ModuleLoadingTests
         Assert.Contains(probe.Assemblies, a => a.Name == "OpsTools");
         var fromDeps = probe.Assemblies.Where(a => a.Location.StartsWith(DepsDir, StringComparison.Ordinal)).Select(a => a.Name).ToList();
         Assert.Empty(fromDeps);
-        Assert.DoesNotContain(probe.Assemblies, a => a.Name is "YamlDotNet" or "OpsTools.Engine" or "Npgsql" or "KubernetesClient" or "Docker.DotNet");
+        Assert.DoesNotContain(probe.Assemblies, a => a.Name is "YamlDotNet" or "OpsTools.Engine" or "Npgsql" or "KubernetesClient" or "Docker.DotNet" or "StackExchange.Redis" or "RESPite");
     }
 
     [Fact]
@@ -99,6 +99,23 @@ public class ModuleLoadingTests
         var docker = Assert.Single(probe.Assemblies, a => a.Name == "Docker.DotNet");
         Assert.Equal("OpsTools", docker.LoadContext);
         Assert.StartsWith(DepsDir, docker.Location);
+    }
+
+    [Fact]
+    public void StackExchange_Redis_and_its_own_dependencies_load_on_first_Redis_command_in_the_OpsTools_context_only()
+    {
+        var probe = ImportProbe.Run(RepoPaths.ModuleManifest,
+            $"Get-RedisHealth -Server 127.0.0.1 -Port {HealthServer.FreePort()} -TimeoutSec 2 | ForEach-Object ErrorId");
+        Assert.True(probe.ExitCode == 0, probe.Raw);
+        Assert.Equal("RedisUnreachable", probe.Output[0]); // nothing listens there: a result, not an exception
+        foreach (var name in new[] { "StackExchange.Redis", "RESPite", "System.IO.Hashing" })
+        {
+            Assert.True(File.Exists(Path.Combine(DepsDir, name + ".dll")), $"{name}.dll is not in deps/");
+            // Whichever of them the connection attempt loaded, it came from deps/ into OpsTools' context.
+            Assert.All(probe.Assemblies.Where(a => a.Name == name), a => { Assert.Equal("OpsTools", a.LoadContext); Assert.StartsWith(DepsDir, a.Location); });
+        }
+        Assert.Single(probe.Assemblies, a => a.Name == "StackExchange.Redis");
+        Assert.False(File.Exists(Path.Combine(RepoPaths.ModuleDirectory, "StackExchange.Redis.dll")));
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public static class EnvironmentReader
         "Name", "Description", "AppHealth", "Metrics", "Host", "Databases", "Kubernetes", "Docker",
         "Logs", "Backup", "Certificates", "Thresholds",
         "Prometheus", "Alertmanager", "AppFigures", "AppActions",
+        "Redis", "Queues", "PgBouncer",
     };
 
     public static OpsEnvironment Read(IDictionary<string, object?> data, string? path)
@@ -54,6 +55,7 @@ public static class EnvironmentReader
             env.Docker = ReadDocker(AsTable(docker, $"{source}: Docker"), $"{source}: Docker", path);
 
         MetricsSettingsReader.Read(data, source, env);
+        DataStoreSettingsReader.Read(data, env, source, path);
 
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)

@@ -53,6 +53,12 @@ public sealed class OpsEnvironment
     public IReadOnlyList<AppFigureSettings> AppFigures { get; set; } = Array.Empty<AppFigureSettings>();
     /// <summary>Named app actions (<c>AppActions</c>).</summary>
     public IReadOnlyList<AppActionSettings> AppActions { get; set; } = Array.Empty<AppActionSettings>();
+    /// <summary>The Redis server (<c>Redis</c>), or null when the file has none.</summary>
+    public RedisSettings? Redis { get; set; }
+    /// <summary>Queues whose size the daily check reads from the Redis server (<c>Queues</c>).</summary>
+    public IReadOnlyList<QueueEntry> Queues { get; set; } = Array.Empty<QueueEntry>();
+    /// <summary>The PgBouncer admin console (<c>PgBouncer</c>), or null when the file has none.</summary>
+    public PgBouncerSettings? PgBouncer { get; set; }
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>

@@ -57,6 +57,42 @@ public sealed class ThresholdSet
     public double CertificateWarningDays { get; set; } = 30;
     /// <summary>Days before certificate expiry that are critical.</summary>
     public double CertificateCriticalDays { get; set; } = 7;
+    /// <summary>Redis used_memory as a share of maxmemory that warns (runbooks' memory alert: &gt; 85%).</summary>
+    public double RedisMemoryWarningPercent { get; set; } = 85;
+    /// <summary>Redis used_memory as a share of maxmemory that is critical (runbooks: &gt; 95%; at 100% Redis evicts or refuses writes).</summary>
+    public double RedisMemoryCriticalPercent { get; set; } = 95;
+    /// <summary>Cache hit rate (keyspace_hits / (hits + misses)) below which it is a warning (runbooks: "Cache Hit Rate Low (&lt;90%)").</summary>
+    public double RedisHitRateWarningPercent { get; set; } = 90;
+    /// <summary>mem_fragmentation_ratio above which it is a warning, when the fragmentation is also over 100 MB (Redis's active-defrag-ignore-bytes).</summary>
+    public double RedisFragmentationWarningRatio { get; set; } = 1.5;
+    /// <summary>Connected clients as a share of maxclients that warns (as for database connections: 75%).</summary>
+    public double RedisClientsWarningPercent { get; set; } = 75;
+    /// <summary>Connected clients as a share of maxclients that is critical (90%).</summary>
+    public double RedisClientsCriticalPercent { get; set; } = 90;
+    /// <summary>PING round trip in milliseconds that warns (no runbook value; a local Redis answers in well under 1 ms).</summary>
+    public double RedisLatencyWarningMs { get; set; } = 50;
+    /// <summary>PING round trip in milliseconds that is critical.</summary>
+    public double RedisLatencyCriticalMs { get; set; } = 500;
+    /// <summary>Hours since the last RDB save, with unsaved changes, that warn (no runbook value; a day of writes at risk).</summary>
+    public double RedisRdbAgeWarningHours { get; set; } = 24;
+    /// <summary>Replica lag in seconds that warns (as for PostgreSQL: 60).</summary>
+    public double RedisReplicationLagWarningSeconds { get; set; } = 60;
+    /// <summary>Replica lag in seconds that is critical (300).</summary>
+    public double RedisReplicationLagCriticalSeconds { get; set; } = 300;
+    /// <summary>Queue backlog at or above which a queue is a warning (no runbook number; the runbooks' "Queue backup" is P2).</summary>
+    public double QueueBacklogWarning { get; set; } = 1000;
+    /// <summary>Queue backlog at or above which a queue is critical.</summary>
+    public double QueueBacklogCritical { get; set; } = 10000;
+    /// <summary>Backlog growth per minute between two readings that warns (runbooks: "Increasing queue size", rate(queue_size[5m])).</summary>
+    public double QueueGrowthWarningPerMinute { get; set; } = 60;
+    /// <summary>Backlog growth per minute that is critical.</summary>
+    public double QueueGrowthCriticalPerMinute { get; set; } = 600;
+    /// <summary>PgBouncer: the longest client wait (maxwait) in seconds that warns (a waiting client is a full pool).</summary>
+    public double PgBouncerMaxWaitWarningSeconds { get; set; } = 1;
+    /// <summary>PgBouncer: maxwait in seconds that is critical (the runbooks' "connection pool exhausted").</summary>
+    public double PgBouncerMaxWaitCriticalSeconds { get; set; } = 5;
+    /// <summary>PgBouncer: server connections open as a share of pool_size that warns (the pool is nearly full).</summary>
+    public double PgBouncerPoolUsedWarningPercent { get; set; } = 80;
 
     private static readonly PropertyInfo[] Settable =
         typeof(ThresholdSet).GetProperties(BindingFlags.Public | BindingFlags.Instance)

@@ -20,7 +20,7 @@ public sealed class DurationTransformationAttribute : ArgumentTransformationAttr
         switch (value)
         {
             case TimeSpan: return value;
-            case int or long or double or float or decimal:
+            case int or long or double or float or decimal or short or ushort or byte or sbyte or uint or ulong: // 30s as a bare argument is the short 30 (PowerShell's 's' suffix)
                 return TimeSpan.FromSeconds(Convert.ToDouble(value, CultureInfo.InvariantCulture));
             case string s:
                 var m = Short.Match(s);
