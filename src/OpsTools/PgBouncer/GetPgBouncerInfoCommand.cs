@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Engine.PgBouncer;
 
@@ -7,7 +8,7 @@ namespace OpsTools.Commands.PgBouncer;
 /// <para type="synopsis">Reads one of PgBouncer's SHOW lists from the admin console (CLIENTS, SERVERS, STATS, CONFIG, DATABASES, POOLS, USERS, LISTS, MEM ...) as objects.</para>
 /// <para type="description">Each row becomes an object with one property per column, as PgBouncer names it (cl_active, maxwait, avg_query_time ...); whole-number columns are numbers. The type name OpsTools.PgBouncer.&lt;Show&gt; picks the console view. The console speaks only the simple query protocol; OpsTools talks it directly (see Get-PgBouncerPool's notes).</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "PgBouncerInfo")]
+[Cmdlet(VerbsCommon.Get, "PgBouncerInfo", HelpUri = HelpLinks.Base + "Get-PgBouncerInfo.md")]
 [OutputType(typeof(PSObject))]
 public sealed class GetPgBouncerInfoCommand : PgBouncerCmdlet
 {

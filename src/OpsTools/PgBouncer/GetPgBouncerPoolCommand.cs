@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Engine.PgBouncer;
 using OpsTools.PgBouncer;
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.PgBouncer;
 /// <para type="synopsis">Checks PgBouncer's pools (SHOW POOLS with each database's pool_size from SHOW DATABASES): waiting clients, the longest wait, server connections against the pool's size.</para>
 /// <para type="description">One PgBouncerPoolResult per database/user pool (the admin console's own pool left out): Critical when clients wait longer than PgBouncerMaxWaitCriticalSeconds (pool exhausted), Warning when any client waits or the pool is at PgBouncerPoolUsedWarningPercent of its size, else Healthy. An unreachable console or a refused user is a terminating error (in Invoke-DailyCheck: one Unknown result).</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "PgBouncerPool")]
+[Cmdlet(VerbsCommon.Get, "PgBouncerPool", HelpUri = HelpLinks.Base + "Get-PgBouncerPool.md")]
 [OutputType(typeof(PgBouncerPoolResult))]
 public sealed class GetPgBouncerPoolCommand : PgBouncerCmdlet
 {

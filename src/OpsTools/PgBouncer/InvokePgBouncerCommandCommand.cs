@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Engine.PgBouncer;
 using OpsTools.PgBouncer;
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.PgBouncer;
 /// <para type="synopsis">Sends RECONNECT, RELOAD, PAUSE or RESUME (optionally for one database) to PgBouncer's admin console: the runbooks' "restart PgBouncer to reset connections" without a restart.</para>
 /// <para type="description">RECONNECT closes every server connection once it is released (clients stay connected); RELOAD rereads the configuration; PAUSE waits for running queries and holds new ones; RESUME lets them go. ConfirmImpact High: it asks first unless -Force (never over -WhatIf). The user must be in PgBouncer's admin_users.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "PgBouncerCommand", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsLifecycle.Invoke, "PgBouncerCommand", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Base + "Invoke-PgBouncerCommand.md")]
 [OutputType(typeof(PgBouncerCommandResult))]
 public sealed class InvokePgBouncerCommandCommand : PgBouncerCmdlet
 {

@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Engine.Redis;
 using OpsTools.Redis;
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Redis;
 /// <para type="synopsis">Clears a Redis database (FLUSHDB), every database (FLUSHALL, -All), or the keys matching a pattern (SCAN + UNLINK in batches); reports the keys and bytes that went.</para>
 /// <para type="description">ConfirmImpact High: it asks before it clears, unless -Force (-Force never overrides -WhatIf). -WhatIf counts what would go (keys and bytes) and removes nothing. With -Pattern, the keyspace is walked with SCAN (never KEYS), and each batch of matching keys is measured (MEMORY USAGE) and removed (UNLINK, which frees the memory in the background) in one pipelined round trip.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Clear, "RedisCache", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = DatabaseSet)]
+[Cmdlet(VerbsCommon.Clear, "RedisCache", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = DatabaseSet, HelpUri = HelpLinks.Base + "Clear-RedisCache.md")]
 [OutputType(typeof(RedisClearResult))]
 public sealed class ClearRedisCacheCommand : RedisCmdlet
 {

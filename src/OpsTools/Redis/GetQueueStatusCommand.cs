@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Configuration;
 using OpsTools.Engine.Redis;
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Redis;
 /// <para type="synopsis">Reads the size of named queues in Redis (lists, streams with consumer groups, sorted sets, BullMQ, RQ, Celery) in one round trip, as check results, with their growth since a previous reading.</para>
 /// <para type="description">Every queue is read in one pipelined batch (plus one TYPE/EXISTS batch for queues whose kind is Auto), not one round trip per queue. The backlog (what waits to be processed) is compared with QueueBacklogWarning/Critical; with -Interval the queues are read twice and the growth per minute is compared with QueueGrowthWarningPerMinute/CriticalPerMinute; a previous reading piped in (or -Previous) gives the growth since then.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "QueueStatus")]
+[Cmdlet(VerbsCommon.Get, "QueueStatus", HelpUri = HelpLinks.Base + "Get-QueueStatus.md")]
 [OutputType(typeof(QueueStatusResult))]
 public sealed class GetQueueStatusCommand : RedisCmdlet
 {

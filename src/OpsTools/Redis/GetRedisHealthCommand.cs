@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Engine.Redis;
 using OpsTools.Redis;
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Redis;
 /// <para type="synopsis">Checks a Redis server: reachable, PING latency, memory against maxmemory, fragmentation, evictions, hit rate, clients, persistence, replication, keys per database.</para>
 /// <para type="description">One RedisHealthResult per check (Keyspace: one per database), from one INFO, CONFIG GET save and three PINGs. An unreachable server (refused, timeout, wrong password, TLS failure) is one Critical Reachable result that says why, never an error.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RedisHealth")]
+[Cmdlet(VerbsCommon.Get, "RedisHealth", HelpUri = HelpLinks.Base + "Get-RedisHealth.md")]
 [OutputType(typeof(RedisHealthResult))]
 public sealed class GetRedisHealthCommand : RedisCmdlet
 {

@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Engine.Redis;
 using OpsTools.Redis;
@@ -8,7 +9,7 @@ namespace OpsTools.Commands.Redis;
 /// <para type="synopsis">Lists keys matching a pattern with SCAN (never KEYS), with their type, time to live and memory usage.</para>
 /// <para type="description">Walks the keyspace with SCAN cursor MATCH pattern COUNT n, which never blocks the server the way KEYS does; each page of keys is followed by one pipelined round trip for TYPE, PTTL and MEMORY USAGE. -First stops early (the runbook's redis-cli --scan --pattern '*' | head -20). Keys are written as they are found.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "RedisKey")]
+[Cmdlet(VerbsCommon.Get, "RedisKey", HelpUri = HelpLinks.Base + "Get-RedisKey.md")]
 [OutputType(typeof(RedisKeyInfo))]
 public sealed class GetRedisKeyCommand : RedisCmdlet
 {
