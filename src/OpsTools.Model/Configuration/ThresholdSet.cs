@@ -57,6 +57,10 @@ public sealed class ThresholdSet
     public double CertificateWarningDays { get; set; } = 30;
     /// <summary>Days before certificate expiry that are critical.</summary>
     public double CertificateCriticalDays { get; set; } = 7;
+    /// <summary>Error lines of one log source in the checked span (the daily check: the last 24 hours) at which it is a warning.</summary>
+    public double LogErrorWarningCount { get; set; } = 10;
+    /// <summary>Error lines of one log source in the checked span at which it is critical.</summary>
+    public double LogErrorCriticalCount { get; set; } = 100;
 
     private static readonly PropertyInfo[] Settable =
         typeof(ThresholdSet).GetProperties(BindingFlags.Public | BindingFlags.Instance)
