@@ -19,6 +19,9 @@ function Invoke-DailyCheck {
     Compose project (Get-ContainerHealth): unhealthy, restarting, exited with a non-zero code, OOM
     killed, stopped, and restart counts (5 or more since the container was created; one snapshot
     cannot tell when they happened). An engine that cannot be reached is one Unknown result.
+    For environments with a Logs section, "review error logs": Measure-LogError over its sources
+    for the last 24 hours (errors against LogErrorWarningCount / LogErrorCriticalCount, the most
+    frequent message), and each named error class (Logs.Classes) as its own result.
     Each check returns OpsTools.CheckResult objects; a check
     that cannot run at all becomes an Unknown result that says why, so one broken check never
     hides the others.
@@ -35,7 +38,7 @@ function Invoke-DailyCheck {
     None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
 
     .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker.
+    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker, Logs.
 
     .PARAMETER TimeoutSec
     Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
@@ -64,7 +67,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker', 'Logs')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -119,6 +122,10 @@ function Invoke-DailyCheck {
 
         if ('Docker' -notin $Skip -and $Environment -and $Environment.Docker) {
             & $run 'ContainerHealth' 'Docker' { Get-OpsDockerCheck -OpsEnvironment $Environment }
+        }
+
+        if ('Logs' -notin $Skip -and $Environment -and $Environment.Logs) {
+            & $run 'LogErrors' 'Logs' { Get-OpsLogCheck -OpsEnvironment $Environment }
         }
 
         $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn

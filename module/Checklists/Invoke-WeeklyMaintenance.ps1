@@ -46,7 +46,7 @@ function Invoke-WeeklyMaintenance {
     Only these entries of the Databases section (wildcards allowed).
 
     .PARAMETER Skip
-    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice, RestoreDrill, Retention, ImagePrune.
+    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice, RestoreDrill, Retention, ImagePrune, LogCleanup.
 
     .PARAMETER PruneAllImages
     The ImagePrune step removes every image no container uses (docker image prune -a), not only dangling ones.
@@ -82,7 +82,7 @@ function Invoke-WeeklyMaintenance {
         [SupportsWildcards()]
         [string[]] $Instance,
 
-        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune')]
+        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune', 'LogCleanup')]
         [string[]] $Skip = @(),
 
         [switch] $PruneAllImages,
@@ -101,7 +101,7 @@ function Invoke-WeeklyMaintenance {
         $envName = $Environment.Name
         $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
         $databases = @(Select-OpsDatabase -OpsEnvironment $Environment -Instance $Instance)
-        if ($databases.Count -eq 0 -and -not $Environment.Docker) {
+        if ($databases.Count -eq 0 -and -not $Environment.Docker -and -not $Environment.Logs) {
             $exception = [OpsTools.OpsToolsException]::new('DbNoDatabases', [OpsTools.OpsErrorKind]::NotFound,
                 "The environment '$envName' names no databases$(if ($Instance) { " matching -Instance $($Instance -join ', ')" }) (add a Databases section, see about_OpsTools_Environments).", $envName, $null)
             $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'DbNoDatabases', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $envName))
@@ -204,6 +204,11 @@ function Invoke-WeeklyMaintenance {
                     Message = "Retention $verb $($removed.Count) backup(s) ($([Math]::Round($bytes / 1MB, 1)) MB), kept $(@($decisions | Where-Object Action -eq ([OpsTools.Backup.RetentionAction]::Keep)).Count)$(if ($failed.Count) { "; $($failed.Count) could not be removed: $(@($failed | ForEach-Object { $_.Reason }) -join '; ')" })."
                 }
             }
+        }
+
+        # Logs: old log files (the runbooks' find logs/ -name "*.log" -mtime +30 -delete), per Logs.Cleanup rule.
+        if ($Environment.Logs -and $Environment.Logs.Cleanup.Count -gt 0 -and 'LogCleanup' -notin $Skip) {
+            Invoke-OpsCheckStep -StepCheck 'LogCleanup' -StepArea 'Logs' -EnvironmentName $envName -Collector $results -Step { Get-OpsLogCleanup -OpsEnvironment $Environment }
         }
 
         # Docker: unused images (the runbooks' docker image prune).

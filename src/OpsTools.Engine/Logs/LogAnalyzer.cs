@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using OpsTools.Logs;
 
@@ -104,6 +105,7 @@ public sealed class LogAnalyzer
     /// raw line matches (the buffer-level prefilter), -1 when not. <paramref name="engineTicks"/>: the time the engine
     /// or API stamped on the line (Docker, Kubernetes), 0 when none.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Line(ReadOnlySpan<byte> line, int hint = -1, long engineTicks = 0)
     {
         if (_format is null)
@@ -148,6 +150,7 @@ public sealed class LogAnalyzer
         _formats.Add($"{_input}: {f}");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Process(ReadOnlySpan<byte> line, int hint, long engineTicks)
     {
         _read++;
@@ -196,6 +199,7 @@ public sealed class LogAnalyzer
     }
 
     /// <summary>One parsed entry; <paramref name="text"/> is what the pattern is tested on (the raw line; CRI: the joined message).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Entry(ReadOnlySpan<byte> line, ReadOnlySpan<byte> text, LineFacts facts, int hint, long engineTicks)
     {
         long ticks;

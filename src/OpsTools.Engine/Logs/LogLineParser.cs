@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
@@ -95,6 +96,7 @@ public sealed class LogLineParser
     // ---------------------------------------------------------------- parsing
 
     /// <summary>Parses the head of one line in the given format.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public LineFacts Parse(LogFormat format, ReadOnlySpan<byte> line)
     {
         line = TrimEnd(line);
@@ -173,6 +175,7 @@ public sealed class LogLineParser
     // ---------------------------------------------------------------- timestamps
 
     /// <summary>ISO 8601 / RFC 3339 at the start: 2024-05-01T10:00:00[.fffffffff][Z|+01:00|+0100| UTC]; no zone: UTC.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryIso(ReadOnlySpan<byte> s, out long ticks, out int consumed)
     {
         ticks = 0; consumed = 0;
@@ -490,6 +493,7 @@ public sealed class LogLineParser
     // ---------------------------------------------------------------- levels
 
     /// <summary>A level word in upper case (ERROR, [WARN], &lt;error&gt; is not one) near the start of the text; -1 when none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FindLevel(ReadOnlySpan<byte> line, int from, out int messageStart)
     {
         messageStart = from;

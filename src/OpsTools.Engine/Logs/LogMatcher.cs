@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -114,6 +115,7 @@ public sealed class LogMatcher
     /// lowercased buffer when case-insensitive), or -1. Every literal is searched once per buffer region, whatever
     /// the number of lines.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int NextCandidate(ReadOnlySpan<byte> haystack, int from)
     {
         var best = -1;
@@ -136,6 +138,7 @@ public sealed class LogMatcher
     public bool Verify(ReadOnlySpan<byte> line) => Exact || RegexMatches(line);
 
     /// <summary>Whether one line (UTF-8, without its line end) matches: literals first, then the regex where needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool IsMatch(ReadOnlySpan<byte> line)
     {
         if (MatchesEverything) return true;
@@ -165,6 +168,7 @@ public sealed class LogMatcher
     }
 
     /// <summary>Lowercases ASCII letters (bytes A-Z; every other byte, UTF-8 sequences included, is copied as is), vectorized.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AsciiLower(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         var i = 0;

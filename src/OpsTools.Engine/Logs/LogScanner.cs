@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 
 namespace OpsTools.Engine.Logs;
 
@@ -31,7 +32,7 @@ public static class LogScanner
     public static void Analyze(Stream stream, LogAnalyzer analyzer, CancellationToken ct)
     {
         var m = analyzer.Matcher;
-        Blocks(stream, m, ct, analyzer.AddBytes, (region, hay) =>
+        Blocks(stream, m, ct, analyzer.AddBytes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (region, hay) =>
         {
             m.Reset();
             var pos = 0;
@@ -59,7 +60,7 @@ public static class LogScanner
     public static (long Matches, long Lines, long Bytes) Count(Stream stream, LogMatcher m, CancellationToken ct)
     {
         long matches = 0, lines = 0, bytes = 0;
-        Blocks(stream, m, ct, n => bytes += n, (region, hay) =>
+        Blocks(stream, m, ct, n => bytes += n, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (region, hay) =>
         {
             var inRegion = region.Count((byte)'\n') + 1L; // the region's final '\n' is cut off
             lines += inRegion;
@@ -96,6 +97,7 @@ public static class LogScanner
     /// The read loop: fills a block, cuts it after its last '\n', hands the complete lines on (with the lowercased copy
     /// the case-insensitive prefilter searches), keeps the rest for the next block. The last line may lack its '\n'.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks(Stream stream, LogMatcher m, CancellationToken ct, Action<long> counted, RegionHandler handle)
     {
         var buffer = new byte[BlockSize];
