@@ -34,6 +34,7 @@
         'Formats/Logs.format.ps1xml'
     )
     CmdletsToExport      = @(
+        'Assert-CheckResult'
         'Backup-Database'
         'Backup-Directory'
         'Export-OpsReport'

@@ -4,11 +4,13 @@
 Builds, tests, packages and demonstrates OpsTools.
 
 .DESCRIPTION
-A thin wrapper over the dotnet commands README.md gives, for people with pwsh. Every task runs
+A thin wrapper over the dotnet commands README.md gives. Run it with the pinned pwsh:
+`dotnet tool restore` once, then `dotnet pwsh ./build.ps1 -Task ...`. Every task runs
 exactly those commands, so CI (.ci/run) and a developer's machine do the same thing.
 
   Build    dotnet build OpsTools.sln -c <Configuration>   -> out/OpsTools/<version>/
-  Test     dotnet test OpsTools.sln -c <Configuration>    (TRX files in TestResults/)
+  Test     dotnet test OpsTools.sln -c <Configuration>    (xUnit; TRX files in TestResults/), then the
+           Pester suite in this pwsh (tests/Pester/Invoke-OpsPester.ps1; TestResults/Pester.xml)
   Package  Build, then zip out/OpsTools/<version> to artifacts/OpsTools-<version>.zip; the folder
            can also be copied into any path of $env:PSModulePath as OpsTools/<version>/
   Demo     dotnet run --project tests/OpsTools.Demo -c <Configuration>: starts a local sample
@@ -48,7 +50,18 @@ $moduleDir = Join-Path $PSScriptRoot "out/OpsTools/$version"
 foreach ($t in $Task) {
     switch ($t) {
         'Build' { Invoke-Dotnet build OpsTools.sln -c $Configuration }
-        'Test' { Invoke-Dotnet test OpsTools.sln -c $Configuration }
+        'Test' {
+            # Both suites run even when the first fails, so every count is there; the task fails if either did.
+            $failures = @()
+            try { Invoke-Dotnet test OpsTools.sln -c $Configuration } catch { $failures += 'xUnit' }
+            $env:OPSTOOLS_CONFIGURATION = $Configuration
+            # In a new pwsh like this one (under `dotnet pwsh` that is dotnet + pwsh.dll): a clean session.
+            $self = Get-Process -Id $PID
+            $pwsh = @($self.Path) + @(if ($self.ProcessName -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+            & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -File (Join-Path $PSScriptRoot 'tests/Pester/Invoke-OpsPester.ps1')
+            if ($LASTEXITCODE -ne 0) { $failures += 'Pester' }
+            if ($failures) { throw "Tests failed: $($failures -join ', ')" }
+        }
         'Package' {
             Invoke-Dotnet build OpsTools.sln -c $Configuration
             $artifacts = New-Item -ItemType Directory -Force -Path (Join-Path $PSScriptRoot 'artifacts')

@@ -39,26 +39,6 @@ function Invoke-OpsCheckStep {
     }
 }
 
-function New-OpsChecklistFailure {
-    # The terminating error a checklist ends with under -FailOn, or $null when the results pass.
-    param(
-        [Parameter(Mandatory)] [string] $Checklist,
-        [Parameter(Mandatory)] [string] $ErrorId,
-        [Parameter(Mandatory)] [string] $EnvironmentName,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[OpsTools.CheckResult]] $Results,
-        [Parameter(Mandatory)] [ValidateSet('None', 'Warning', 'Critical')] [string] $FailOn
-    )
-    if ($FailOn -eq 'None') { return $null }
-    $critical = @($Results | Where-Object Status -eq ([OpsTools.CheckStatus]::Critical)).Count
-    $warning = @($Results | Where-Object Status -eq ([OpsTools.CheckStatus]::Warning)).Count
-    $unknown = @($Results | Where-Object Status -eq ([OpsTools.CheckStatus]::Unknown)).Count
-    $failed = if ($FailOn -eq 'Critical') { $critical -gt 0 } else { ($critical + $warning + $unknown) -gt 0 }
-    if (-not $failed) { return $null }
-    $message = "$Checklist of '$EnvironmentName' failed (-FailOn $FailOn): $critical critical, $warning warning, $unknown unknown of $($Results.Count) results."
-    $exception = [OpsTools.OpsToolsException]::new($ErrorId, [OpsTools.OpsErrorKind]::OperationFailed, $message, $EnvironmentName, $null)
-    [System.Management.Automation.ErrorRecord]::new($exception, $ErrorId, [System.Management.Automation.ErrorCategory]::OperationStopped, $EnvironmentName)
-}
-
 function Select-OpsDatabase {
     # The environment's Databases entries, narrowed to those whose Name matches one of -Instance (wildcards).
     param(

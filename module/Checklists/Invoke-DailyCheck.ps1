@@ -26,9 +26,10 @@ function Invoke-DailyCheck {
     that cannot run at all becomes an Unknown result that says why, so one broken check never
     hides the others.
 
-    With -FailOn, the command ends with a terminating error after all results have been written
-    when any result is at least that bad, so `pwsh -File` in cron or a CI step exits non-zero.
-    Export-OpsReport further down the pipeline still writes its report.
+    With -FailOn, once all results have been written, the command ends the calling script (not just
+    the statement) when any result is at least that bad, so `pwsh -File` in cron, `pwsh -Command` and
+    a CI step exit with code 1 (Assert-CheckResult's rule). Export-OpsReport further down the
+    pipeline still writes its report.
 
     .PARAMETER Environment
     A *.ops.psd1 file or an object from Get-OpsEnvironment. Without one, only the local host
@@ -128,7 +129,7 @@ function Invoke-DailyCheck {
             & $run 'LogErrors' 'Logs' { Get-OpsLogCheck -OpsEnvironment $Environment }
         }
 
-        $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
-        if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }
+        # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
+        if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Daily check' -Target $envName -Quiet }
     }
 }

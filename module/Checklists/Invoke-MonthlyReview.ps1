@@ -66,7 +66,7 @@ function Invoke-MonthlyReview {
             Get-OpsBackupCheck -OpsEnvironment $Environment
         }
 
-        $failure = New-OpsChecklistFailure -Checklist 'Monthly review' -ErrorId 'MonthlyReviewFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
-        if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }
+        # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
+        if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Monthly review' -Target $envName -Quiet }
     }
 }

@@ -11,6 +11,10 @@ function Invoke-WeeklyMaintenance {
     2. Vacuum: VACUUM (ANALYZE) of exactly the tables whose vacuum status is not Healthy, -Parallel
        tables at a time (Invoke-DbVacuum). Each table becomes a 'Vacuum' result: Healthy when it
        completed, Critical with the reason when it did not. -WhatIf shows what would be vacuumed.
+       What counts is the state after the maintenance: each vacuumed table's VacuumStatus result is
+       measured again after its VACUUM and reported as it is now (a bloated table the vacuum cleaned
+       is Healthy and does not fail -FailOn), with its state before the vacuum in its Message. The
+       VacuumStatus results are therefore written once the vacuum step is done.
     3. SlowQueries: the -Top slowest statements by mean time from pg_stat_statements
        (Get-DbSlowQuery; Warning above the DbSlowQueryWarningMs threshold, 1 s by default).
     4. TableSizes: the -Top largest tables (Get-DbTableSize -AsCheckResult), for the record.
@@ -111,24 +115,32 @@ function Invoke-WeeklyMaintenance {
             $on = @{ Environment = $Environment; Instance = $db.Name }
             $target = "$($db.Name)"
 
+            # The vacuum status is reported after the vacuum ran: a table the vacuum fixed counts as it is
+            # now (measured again), with what it was before in its Message; only what is still wrong counts.
             $status = @()
+            $statusCollector = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
+            $vacuumCollector = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
+            $vacuumOut = @()
+            $after = [System.Collections.Generic.List[OpsTools.Database.DbVacuumStatusResult]]::new()
             if ('VacuumStatus' -notin $Skip -or 'Vacuum' -notin $Skip) {
                 # Skipped from the report, the status still picks the tables to vacuum.
-                $statusCollector = $results
-                if ('VacuumStatus' -in $Skip) { $statusCollector = [System.Collections.Generic.List[OpsTools.CheckResult]]::new() }
                 $status = @(Invoke-OpsCheckStep -StepCheck 'DbVacuum' -StepArea 'Database' -EnvironmentName $envName -Collector $statusCollector -Step {
                         Get-DbVacuumStatus @on -ErrorAction Stop
                     })
-                if ('VacuumStatus' -notin $Skip) { $status }
             }
 
             if ('Vacuum' -notin $Skip) {
                 # Only tables that need it; a database that could not be reached has no Table.
                 $needed = @($status | Where-Object { $_.Table -and $_.Status -ne [OpsTools.CheckStatus]::Healthy })
                 if ($needed.Count -gt 0 -and $PSCmdlet.ShouldProcess("$target ($($needed.Count) tables)", 'VACUUM (ANALYZE)')) {
-                    Invoke-OpsCheckStep -StepCheck 'Vacuum' -StepArea 'Database' -EnvironmentName $envName -Collector $results -Step {
+                    $vacuumOut = @(Invoke-OpsCheckStep -StepCheck 'Vacuum' -StepArea 'Database' -EnvironmentName $envName -Collector $vacuumCollector -Step {
                         $vacuumErrors = $null
                         $done = @($needed | Invoke-DbVacuum -Analyze -Parallel $Parallel -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable vacuumErrors)
+                        # The vacuumed tables as they are now; when they cannot be read, their status stays as it was.
+                        $vacuumedNames = @($done | Where-Object Succeeded | ForEach-Object { [WildcardPattern]::Escape("$($_.Schema).$($_.Table)") })
+                        if ($vacuumedNames.Count -gt 0) {
+                            foreach ($a in @(Get-DbVacuumStatus @on -Table $vacuumedNames -ErrorAction SilentlyContinue)) { if ($a.Table) { $after.Add($a) } }
+                        }
                         foreach ($v in $done) {
                             [OpsTools.CheckResult]@{
                                 Check    = 'Vacuum'
@@ -149,9 +161,28 @@ function Invoke-WeeklyMaintenance {
                                 Message = $e.Exception.Message
                             }
                         }
-                    }
+                    })
                 }
             }
+
+            foreach ($now in $after) {
+                for ($i = 0; $i -lt $statusCollector.Count; $i++) {
+                    $before = $statusCollector[$i]
+                    if ($before -isnot [OpsTools.Database.DbVacuumStatusResult] -or $before.Schema -ne $now.Schema -or $before.Table -ne $now.Table) { continue }
+                    $now.Message = "After VACUUM (ANALYZE): $($now.Message) Before it: $($before.Status), $($before.DeadTuples) dead tuples ($([Math]::Round($before.DeadRatio * 100, 1))% of rows): $($before.Message)"
+                    if (-not $now.Environment) { $now.Environment = $before.Environment }
+                    $statusCollector[$i] = $now
+                    $wrapped = [System.Management.Automation.PSObject]::AsPSObject($now)
+                    $wrapped.PSObject.TypeNames.Insert(0, 'OpsTools.ChecklistResult')
+                    $status[$i] = $wrapped
+                }
+            }
+            if ('VacuumStatus' -notin $Skip) {
+                $results.AddRange($statusCollector)
+                $status
+            }
+            $results.AddRange($vacuumCollector)
+            $vacuumOut
 
             if ('SlowQueries' -notin $Skip) {
                 Invoke-OpsCheckStep -StepCheck 'SlowQuery' -StepArea 'Database' -EnvironmentName $envName -Collector $results -Step {
@@ -228,7 +259,7 @@ function Invoke-WeeklyMaintenance {
             }
         }
 
-        $failure = New-OpsChecklistFailure -Checklist 'Weekly maintenance' -ErrorId 'WeeklyMaintenanceFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
-        if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }
+        # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
+        if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Weekly maintenance' -Target $envName -Quiet }
     }
 }

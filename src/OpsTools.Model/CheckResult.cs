@@ -43,6 +43,12 @@ public class CheckResult
     /// <summary>How long the check took.</summary>
     public TimeSpan Duration { get; set; }
 
+    /// <summary>
+    /// Duration in milliseconds, as a number: what ConvertTo-Json and Export-Csv give tools that read
+    /// the results (ConvertTo-Json writes a TimeSpan as an object of 15 fields).
+    /// </summary>
+    public double DurationMs => Math.Round(Duration.TotalMilliseconds, 3);
+
     /// <summary>When the check finished, in UTC.</summary>
     public DateTime Timestamp { get; set; } = DateTime.UtcNow;
 
@@ -53,4 +59,18 @@ public class CheckResult
     public bool IsProblem => Status != CheckStatus.Healthy;
 
     public override string ToString() => $"{Status} {Check} {Target}: {Message}";
+}
+
+/// <summary>
+/// The level at which -FailOn ends a script: None (never), Warning (any Warning, Critical or Unknown result,
+/// or any error written), Critical (any Critical result, or any error written).
+/// </summary>
+public enum FailLevel
+{
+    /// <summary>Never fail: the results speak for themselves.</summary>
+    None = 0,
+    /// <summary>Fail on Warning, Critical or Unknown results, and on errors.</summary>
+    Warning = 1,
+    /// <summary>Fail on Critical results and on errors.</summary>
+    Critical = 2,
 }

@@ -265,23 +265,34 @@ public class ReportingTests
     }
 
     [Fact]
-    public void Atomic_write_creates_folders_replaces_files_and_leaves_no_temporary_file()
+    public void Atomic_write_refuses_a_missing_folder_replaces_files_owner_only_and_leaves_no_temporary_file()
     {
         var dir = Directory.CreateTempSubdirectory("opstools-report-").FullName;
         try
         {
-            var path = Path.Combine(dir, "a", "b", "report.md");
+            // Like Out-File: a folder that does not exist is named, not created.
+            var missing = Assert.Throws<OpsToolsException>(() => ReportFile.WriteAtomic(Path.Combine(dir, "a", "b", "report.md"), "one"));
+            Assert.Equal(("ReportFolderNotFound", OpsErrorKind.NotFound), (missing.ErrorId, missing.Kind));
+            Assert.Contains($"the folder '{Path.Combine(dir, "a", "b")}' does not exist", missing.Message);
+            Assert.False(Directory.Exists(Path.Combine(dir, "a")));
+
+            var path = Path.Combine(Directory.CreateDirectory(Path.Combine(dir, "a", "b")).FullName, "report.md");
             var fi = ReportFile.WriteAtomic(path, "one");
             Assert.Equal(path, fi.FullName);
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
             ReportFile.WriteAtomic(path, "two");
             Assert.Equal("two", File.ReadAllText(path));
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path)); // a replaced report is owner-only too
             Assert.Equal(new[] { "report.md" }, Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
 
             // The parent "folder" is a file: a clear error, and the existing report is untouched.
             var blocker = Path.Combine(dir, "file");
             File.WriteAllText(blocker, "x");
             var e = Assert.Throws<OpsToolsException>(() => ReportFile.WriteAtomic(Path.Combine(blocker, "r.md"), "y"));
-            Assert.Equal("ReportWriteFailed", e.ErrorId);
+            Assert.Contains(e.ErrorId, new[] { "ReportWriteFailed", "ReportFolderNotFound" });
             var folder = Assert.Throws<OpsToolsException>(() => ReportFile.WriteAtomic(Path.Combine(dir, "a"), "y"));
             Assert.Equal("ReportPathIsFolder", folder.ErrorId);
             Assert.Equal("two", File.ReadAllText(path));

@@ -31,6 +31,11 @@ public sealed class TestHost : PSHost
     public IReadOnlyList<string> Prompts => _ui.Prompts;
     /// <summary>The choice index given to confirmation prompts (0 = Yes, 2 = No in ShouldProcess prompts).</summary>
     public int ChoiceAnswer { get => _ui.ChoiceAnswer; set => _ui.ChoiceAnswer = value; }
+    /// <summary>
+    /// Answer every confirmation prompt with its "No" choice, wherever the prompt puts it (ShouldProcess: Yes, Yes to All,
+    /// No, No to All, Suspend; ShouldContinue: Yes, No, or with Yes to All/No to All), instead of <see cref="ChoiceAnswer"/>.
+    /// </summary>
+    public bool AnswerNo { get => _ui.AnswerNo; set => _ui.AnswerNo = value; }
     /// <summary>Runs when a confirmation prompt is shown, before it is answered (tests that change things "while the user reads").</summary>
     public Action<string>? OnPrompt { get => _ui.OnPrompt; set => _ui.OnPrompt = value; }
     public void ClearText() => _ui.Clear();
@@ -49,6 +54,7 @@ public sealed class TestHost : PSHost
         public readonly List<ProgressRecord> Progress = new();
         public readonly List<string> Prompts = new();
         public int ChoiceAnswer { get; set; }
+        public bool AnswerNo { get; set; }
         public Action<string>? OnPrompt { get; set; }
         private readonly TestRawUI _raw = new();
 
@@ -68,6 +74,12 @@ public sealed class TestHost : PSHost
         {
             lock (_gate) Prompts.Add(caption + ": " + message);
             OnPrompt?.Invoke(caption + ": " + message);
+            if (AnswerNo)
+            {
+                for (var i = 0; i < choices.Count; i++)
+                    if (choices[i].Label.Replace("&", "").Equals("No", StringComparison.OrdinalIgnoreCase)) return i;
+                throw new InvalidOperationException($"The test host was told to answer No, but the prompt '{caption}' offers no No: {string.Join(", ", choices.Select(c => c.Label))}.");
+            }
             return ChoiceAnswer;
         }
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) =>

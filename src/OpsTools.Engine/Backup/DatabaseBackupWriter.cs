@@ -125,7 +125,7 @@ public static class DatabaseBackupWriter
             await using (var cmd = new NpgsqlCommand("SELECT pg_catalog.pg_export_snapshot()", connection, tx))
                 snapshot = (string)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             var tables = new List<(string Schema, string Table)>();
-            await using (var cmd = new NpgsqlCommand(TablesSql, connection, tx))
+            await using (var cmd = new NpgsqlCommand(PgSql.OwnStatementMarker + TablesSql, connection, tx))
             await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     tables.Add((reader.GetString(0), reader.GetString(1)));
@@ -174,7 +174,7 @@ public static class DatabaseBackupWriter
                     {
                         foreach (var (schema, table) in tables)
                         {
-                            await using var cmd = new NpgsqlCommand(CountSql(schema, table), connection, tx) { CommandTimeout = 0 };
+                            await using var cmd = new NpgsqlCommand(PgSql.OwnStatementMarker + CountSql(schema, table), connection, tx) { CommandTimeout = 0 };
                             counts[TableKey(schema, table)] = (long)(await cmd.ExecuteScalarAsync(work.Token).ConfigureAwait(false))!;
                             Interlocked.Increment(ref counted);
                             Report("Dumping");

@@ -109,7 +109,7 @@ public static class DbReindexEngine
             {
                 var before = await SizeAsync(connection, item, ct).ConfigureAwait(false);
                 var sw = Stopwatch.StartNew();
-                await using (var cmd = new NpgsqlCommand(item.Statement(concurrently), connection) { CommandTimeout = 0 })
+                await using (var cmd = new NpgsqlCommand(PgSql.OwnStatementMarker + item.Statement(concurrently), connection) { CommandTimeout = 0 })
                     await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 sw.Stop();
                 long? after = null;

@@ -276,7 +276,7 @@ public static class DbVacuumEngine
             {
                 var sql = options.Statement(table);
                 var sw = Stopwatch.StartNew();
-                await using (var cmd = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 })
+                await using (var cmd = new NpgsqlCommand(PgSql.OwnStatementMarker + sql, connection) { CommandTimeout = 0 })
                     await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
                 sw.Stop();
                 PgTableStats? after = null;

@@ -17,6 +17,12 @@ public sealed class SlowQueryOptions
     public bool IncludeNested { get; init; }
     /// <summary>Mean time above which a statement is a Warning.</summary>
     public double WarningMs { get; init; } = 1000;
+    /// <summary>
+    /// Also OpsTools' own statements (text starting with <see cref="PgSql.OwnStatementMarker"/>), data exports
+    /// (COPY ... TO STDOUT: pg_dump, which Backup-Database runs, and psql's \copy) and statements of databases that no
+    /// longer exist (the restore drills' scratch databases).
+    /// </summary>
+    public bool IncludeOpsTools { get; init; }
 }
 
 /// <summary>Options of <see cref="PgInsight.GetIndexAdviceAsync"/>.</summary>
@@ -116,6 +122,7 @@ public static class PgInsight
             cmd.Parameters.AddWithValue("all", options.AllDatabases);
             cmd.Parameters.AddWithValue("min", options.MinMeanMs);
             cmd.Parameters.AddWithValue("top", options.Top);
+            cmd.Parameters.AddWithValue("own", options.IncludeOpsTools);
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false))
             {
@@ -196,6 +203,9 @@ public static class PgInsight
             WHERE (@all OR s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database()))
               AND s.{Col("mean")} >= @min
               AND coalesce(s.query, '') NOT LIKE '{SlowQueryMarker}%'
+              AND (@own OR (coalesce(s.query, '') NOT LIKE '{PgSql.OwnStatementMarker.TrimEnd()}%'
+                            AND coalesce(s.query, '') !~* '^\s*COPY\M.*\mTO\s+STDOUT'
+                            AND d.oid IS NOT NULL))
               {nested}ORDER BY {order} DESC NULLS LAST, s.queryid
             LIMIT @top
             """;
@@ -455,20 +465,25 @@ public static class IndexRules
     public static IEnumerable<DbIndexAdvice> Evaluate(IReadOnlyList<PgInsight.IndexInfo> indexes, IndexAdviceOptions options, DateTime? statsReset)
     {
         var result = new List<DbIndexAdvice>();
-        var duplicates = new HashSet<long>();
+        // Of a set of identical indexes, at most all but the keeper may be advised to go: the keeper is
+        // never advised as unused as well (applying both statements would remove the index entirely).
+        // With duplicates not asked for, an unused duplicate may still be advised as unused (never its keeper).
+        var noDrop = new HashSet<long>();
         foreach (var group in indexes.GroupBy(i => i.DuplicateKey).Where(g => g.Count() > 1))
         {
             var keep = Keeper(group);
+            noDrop.Add(keep.Oid);
             foreach (var dup in group.Where(i => i.Oid != keep.Oid))
             {
                 if (dup.Excluded) continue;
-                duplicates.Add(dup.Oid);
+                noDrop.Add(dup.Oid);
                 if (options.Duplicate) result.Add(Duplicate(dup, keep, statsReset));
+                else noDrop.Remove(dup.Oid);
             }
         }
         if (options.Unused)
             foreach (var i in indexes)
-                if (IsUnused(i) && i.Bytes >= options.MinIndexBytes && !duplicates.Contains(i.Oid))
+                if (IsUnused(i) && i.Bytes >= options.MinIndexBytes && !noDrop.Contains(i.Oid))
                     result.Add(Unused(i, statsReset));
         return result;
     }
@@ -519,7 +534,8 @@ public static class IndexRules
             ? $"ALTER TABLE {PgSql.Qualified(dup.Schema, dup.Table)} DROP CONSTRAINT {PgSql.QuoteIdent(dup.Constraint)};"
             : PgInsightSql.DropIndex(dup.Schema, dup.Name);
         a.Reason = string.Create(CultureInfo.InvariantCulture,
-            $"Index {dup.Name} on {dup.Schema}.{dup.Table} duplicates {keep.Name} (same columns, operator classes, collations, expressions and predicate); keep {keep.Name} ({why}) and drop {dup.Name} to save {SizeText.Format(dup.Bytes)} and the cost of maintaining it ({dup.Scans} scans {Since(reset)}){(dup.Constraint is not null ? $"; it backs constraint {dup.Constraint}, so the fix drops the constraint (foreign keys that reference it must be dropped first)" : "")}.");
+            $"Index {dup.Name} on {dup.Schema}.{dup.Table} duplicates {keep.Name} (same columns, operator classes, collations, expressions and predicate); keep {keep.Name} ({why}) and drop {dup.Name} to save {SizeText.Format(dup.Bytes)} and the cost of maintaining it ({dup.Scans} scans {Since(reset)}){(dup.Constraint is not null ? $"; it backs constraint {dup.Constraint}, so the fix drops the constraint (foreign keys that reference it must be dropped first)" : "")}" +
+            $"{(IsUnused(keep) ? $"; {keep.Name} has not been scanned either, but drop only one of the pair: once {dup.Name} is gone, run Get-DbIndexAdvice again after a full business cycle to see whether {keep.Name} is needed" : "")}.");
         a.Message = a.Reason;
         return a;
     }

@@ -6,6 +6,13 @@ namespace OpsTools.Engine.Database;
 /// </summary>
 public static class PgSql
 {
+    /// <summary>
+    /// The comment that starts every statement OpsTools itself runs in a user's database where it can be slow
+    /// (VACUUM, REINDEX, the backup's row counts): pg_stat_statements keeps no application name, so its text is
+    /// how Get-DbSlowQuery leaves OpsTools' own work out of the slow-query list.
+    /// </summary>
+    public const string OwnStatementMarker = "/* OpsTools */ ";
+
     /// <summary>Quotes one identifier as PostgreSQL's quote_ident does for any name: "name", with " doubled.</summary>
     public static string QuoteIdent(string name)
     {

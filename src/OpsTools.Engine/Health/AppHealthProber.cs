@@ -94,6 +94,16 @@ public sealed class AppHealthProber
         int throttleLimit = DefaultThrottleLimit,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var (_, result) in ProbeAllWithRequestAsync(requests, throttleLimit, cancellationToken).ConfigureAwait(false))
+            yield return result;
+    }
+
+    /// <summary>As <see cref="ProbeAllAsync"/>, each result with the request it answers (completion order), so a caller can restore the order given.</summary>
+    public async IAsyncEnumerable<(HealthProbeRequest Request, AppHealthResult Result)> ProbeAllWithRequestAsync(
+        IEnumerable<HealthProbeRequest> requests,
+        int throttleLimit = DefaultThrottleLimit,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(requests);
         if (throttleLimit < 1 || throttleLimit > MaxThrottleLimit)
             throw new ArgumentOutOfRangeException(nameof(throttleLimit), throttleLimit, $"The throttle limit must be between 1 and {MaxThrottleLimit}.");
@@ -102,7 +112,7 @@ public sealed class AppHealthProber
         if (list.Count == 0) yield break;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateUnbounded<AppHealthResult>(new UnboundedChannelOptions { SingleReader = true });
+        var channel = Channel.CreateUnbounded<(HealthProbeRequest, AppHealthResult)>(new UnboundedChannelOptions { SingleReader = true });
         using var gate = new SemaphoreSlim(throttleLimit, throttleLimit);
 
         async Task ProbeOne(HealthProbeRequest request)
@@ -111,7 +121,7 @@ public sealed class AppHealthProber
             try
             {
                 var result = await ProbeAsync(request, stop.Token).ConfigureAwait(false);
-                channel.Writer.TryWrite(result);
+                channel.Writer.TryWrite((request, result));
             }
             finally
             {
@@ -239,11 +249,22 @@ public sealed class AppHealthProber
                 Add(reportedStatus, $"reported {parsed.ReportedStatus}", ProbeFailure.ReportedUnhealthy);
         }
 
+        // Degraded, not down: when the service answers as expected and does not call itself down, a
+        // component it lists as down makes the service degraded (Warning), not Critical: it chose to keep
+        // serving. The component row says what the service reported; its Status counts it as degraded too,
+        // so a checklist run with -FailOn Critical does not fail on a service that is up.
+        var serviceUp = IsExpected(statusCode, request.ExpectedStatus) && parsed.Status is not CheckStatus.Critical;
         var components = new List<ComponentHealthResult>();
         foreach (var c in parsed.Components)
         {
             if (request.IncludeComponent is not null && !request.IncludeComponent(c.Path)) continue;
-            components.Add(ToComponentResult(c, result, request));
+            var component = ToComponentResult(c, result, request);
+            if (serviceUp && component.Status == CheckStatus.Critical)
+            {
+                component.Status = CheckStatus.Warning;
+                component.Message += $" (the service still answers HTTP {statusCode}: degraded)";
+            }
+            components.Add(component);
         }
         var bad = components.Where(c => c.Status != CheckStatus.Healthy).ToList();
         if (bad.Count > 0)
@@ -349,6 +370,7 @@ public sealed class AppHealthProber
             Area = "Health",
             Uri = endpoint.Uri,
             Endpoint = endpoint.Name,
+            Name = endpoint.Name,
             Target = endpoint.Target + "#" + c.Path,
             Component = c.Path,
             ReportedStatus = c.ReportedStatus,

@@ -82,20 +82,41 @@ public static class CiIntegration
 public static class ReportFile
 {
     /// <summary>
-    /// Creates the parent folder, writes the text (UTF-8, no BOM) to a temporary file in the same
-    /// folder and renames it over <paramref name="path"/>; the temporary file is removed on failure.
+    /// Why <paramref name="path"/> cannot take a report (it is a folder, or its folder does not exist), or null.
+    /// Like Out-File and Export-Csv, a missing folder is refused, never created.
+    /// </summary>
+    public static OpsToolsException? CheckPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (dir is null)
+            return new OpsToolsException("ReportPathInvalid", OpsErrorKind.InvalidArgument, $"'{path}' has no folder.", path);
+        if (Directory.Exists(full))
+            return new OpsToolsException("ReportPathIsFolder", OpsErrorKind.InvalidArgument, $"'{full}' is a folder; -Path names the report file.", full);
+        if (!Directory.Exists(dir))
+            return new OpsToolsException("ReportFolderNotFound", OpsErrorKind.NotFound,
+                $"Cannot write the report to '{full}': the folder '{dir}' does not exist. Create it first (New-Item -ItemType Directory -Path '{dir}') or give another -Path.", full);
+        return null;
+    }
+
+    /// <summary>
+    /// Writes the text (UTF-8, no BOM) to a temporary file in the report's folder (owner-only, 0600, on
+    /// Unix: reports name hosts, databases and what is wrong with them) and renames it over
+    /// <paramref name="path"/>; the temporary file is removed on failure. The folder must exist.
     /// </summary>
     public static FileInfo WriteAtomic(string path, string text)
     {
+        if (CheckPath(path) is { } problem) throw problem;
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full) ?? throw new OpsToolsException("ReportPathInvalid", OpsErrorKind.InvalidArgument, $"'{path}' has no folder.", path);
-        if (Directory.Exists(full))
-            throw new OpsToolsException("ReportPathIsFolder", OpsErrorKind.InvalidArgument, $"'{full}' is a folder; -Path names the report file.", full);
+        var dir = Path.GetDirectoryName(full)!;
         var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         try
         {
-            Directory.CreateDirectory(dir);
-            File.WriteAllText(temp, text, new UTF8Encoding(false));
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            using (var stream = new FileStream(temp, options))
+            using (var writer = new StreamWriter(stream, new UTF8Encoding(false)))
+                writer.Write(text);
             File.Move(temp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)

@@ -42,7 +42,8 @@ public class BackupTestResult : CheckResult
     /// <summary>Tables whose rows were counted in the scratch database (drill).</summary>
     public int TablesCompared { get; set; }
     /// <summary>Every difference found by the drill: "schema.table expected N got M", "schema.table missing from the restore", "schema.table not in the manifest".</summary>
-    public List<string> TablesMismatched { get; set; } = new();
+    public List<string> TablesMismatched { get => _tablesMismatched; set => _tablesMismatched = TextList.From(value); }
+    private List<string> _tablesMismatched = new TextList<string>();
     /// <summary>The scratch database the drill restored into (null for Quick).</summary>
     public string? ScratchDatabase { get; set; }
     /// <summary>The drill server (user@host:port), without secrets.</summary>

@@ -166,7 +166,8 @@ public class DbIndexAdvice : CheckResult
     /// <summary>n_live_tup of the table.</summary>
     public long? LiveTuples { get; set; }
     /// <summary>For MissingIndex: columns the runbooks' pg_stats query points at (n_distinct &gt; 100, correlation &lt; 0.1), best first.</summary>
-    public string[] CandidateColumns { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> CandidateColumns { get => _candidateColumns; set => _candidateColumns = TextList.From(value); }
+    private IReadOnlyList<string> _candidateColumns = new TextList<string>();
     /// <summary>One sentence: why this is advised.</summary>
     public string Reason { get; set; } = "";
     /// <summary>The statement that would fix it, identifiers quoted. MissingIndex statements are SQL comments ("-- consider: ...") to be completed by a person.</summary>

@@ -46,8 +46,10 @@ public sealed class ContainerInfo
     public DateTime? FinishedAt { get; set; }
     /// <summary>Time since it started (running containers only).</summary>
     public TimeSpan? Uptime { get; set; }
-    public IReadOnlyList<ContainerPort> Ports { get; set; } = Array.Empty<ContainerPort>();
-    public IReadOnlyList<string> Networks { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<ContainerPort> Ports { get => _ports; set => _ports = TextList.From(value); }
+    private IReadOnlyList<ContainerPort> _ports = new TextList<ContainerPort>();
+    public IReadOnlyList<string> Networks { get => _networks; set => _networks = TextList.From(value); }
+    private IReadOnlyList<string> _networks = new TextList<string>();
     public IReadOnlyDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();
     /// <summary>The restart policy (no, always, unless-stopped, on-failure).</summary>
     public string? RestartPolicy { get; set; }

@@ -10,7 +10,8 @@ public sealed class PrunedImage
     /// <summary>The image id (sha256:...).</summary>
     public string Id { get; set; } = "";
     /// <summary>Its tags; empty for a dangling image (&lt;none&gt;:&lt;none&gt;).</summary>
-    public IReadOnlyList<string> Tags { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Tags { get => _tags; set => _tags = TextList.From(value); }
+    private IReadOnlyList<string> _tags = new TextList<string>();
     /// <summary>True when it had no tag (docker images shows &lt;none&gt;).</summary>
     public bool Dangling { get; set; }
     /// <summary>Its size as docker images shows it (bytes), layers shared with other images included.</summary>
@@ -31,7 +32,8 @@ public sealed class ImagePruneResult
     public string Mode { get; set; } = "Dangling";
     /// <summary>True with -WhatIf: nothing was removed; the list and the space are what would go.</summary>
     public bool WhatIf { get; set; }
-    public IReadOnlyList<PrunedImage> Images { get; set; } = Array.Empty<PrunedImage>();
+    public IReadOnlyList<PrunedImage> Images { get => _images; set => _images = TextList.From(value); }
+    private IReadOnlyList<PrunedImage> _images = new TextList<PrunedImage>();
     /// <summary>Images removed (or, with -WhatIf, that would be).</summary>
     public int Count => Images.Count(i => i.Status != "Failed");
     /// <summary>The removed images' sizes added up (with -WhatIf: of those that would go), as docker images shows them: a layer another kept image shares is counted but stays on disk, so this is an upper bound.</summary>

@@ -50,7 +50,8 @@ public class AppHealthResult : CheckResult
     public ProbeFailure Failure { get; set; }
 
     /// <summary>The components the body listed, each as its own result.</summary>
-    public IReadOnlyList<ComponentHealthResult> Components { get; set; } = Array.Empty<ComponentHealthResult>();
+    public IReadOnlyList<ComponentHealthResult> Components { get => _components; set => _components = TextList.From(value, c => $"{c.Component}={c.Status}"); }
+    private IReadOnlyList<ComponentHealthResult> _components = new TextList<ComponentHealthResult>();
 }
 
 /// <summary>One component (database, cache, disk ...) reported by a health endpoint's body.</summary>
@@ -62,6 +63,12 @@ public class ComponentHealthResult : CheckResult
     /// <summary>The name of the endpoint whose body listed this component (its AppHealthResult's Name).</summary>
     public string Endpoint { get; set; } = "";
 
+    /// <summary>
+    /// The endpoint's name, as on its AppHealthResult (the same as Endpoint), so that Select-Object Name,
+    /// Group-Object Name and Where-Object Name keep a component with the endpoint it belongs to.
+    /// </summary>
+    public string Name { get; set; } = "";
+
     /// <summary>The component's path in the body, nested names joined with '/', e.g. "db" or "redis/primary".</summary>
     public string Component { get; set; } = "";
 
@@ -69,5 +76,6 @@ public class ComponentHealthResult : CheckResult
     public string? ReportedStatus { get; set; }
 
     /// <summary>The component's other fields (details, description, data), flattened to text values.</summary>
-    public IReadOnlyDictionary<string, string> Details { get; set; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Details { get => _details; set => _details = TextList.From(value); }
+    private IReadOnlyDictionary<string, string> _details = new TextMap();
 }

@@ -40,7 +40,8 @@ public sealed class AutoscalerInfo
     public int CurrentReplicas { get; set; }
     public int DesiredReplicas { get; set; }
     /// <summary>The metrics it scales on, with current values when the metrics pipeline reports them.</summary>
-    public IReadOnlyList<AutoscalerMetric> Metrics { get; set; } = Array.Empty<AutoscalerMetric>();
+    public IReadOnlyList<AutoscalerMetric> Metrics { get => _metrics; set => _metrics = TextList.From(value); }
+    private IReadOnlyList<AutoscalerMetric> _metrics = new TextList<AutoscalerMetric>();
     /// <summary>kubectl's TARGETS column: "45%/80%", "&lt;unknown&gt;/80%", several joined by ", ".</summary>
     public string Targets => Metrics.Count == 0 ? "<none>" : string.Join(", ", Metrics.Select(m => $"{m.Current ?? "<unknown>"}/{m.Target}"));
     /// <summary>The CPU utilization target in percent (null when it has none).</summary>
@@ -48,7 +49,8 @@ public sealed class AutoscalerInfo
     /// <summary>The CPU utilization in percent, when reported.</summary>
     public int? CurrentCpu => Metrics.FirstOrDefault(m => m.Type == "Resource" && m.Name == "cpu" && m.TargetType == "Utilization")?.CurrentUtilization;
     /// <summary>AbleToScale, ScalingActive, ScalingLimited with their reasons and messages.</summary>
-    public IReadOnlyList<WorkloadCondition> Conditions { get; set; } = Array.Empty<WorkloadCondition>();
+    public IReadOnlyList<WorkloadCondition> Conditions { get => _conditions; set => _conditions = TextList.From(value); }
+    private IReadOnlyList<WorkloadCondition> _conditions = new TextList<WorkloadCondition>();
     /// <summary>True when the ScalingLimited condition is True (desired replicas clamped to min or max).</summary>
     public bool ScalingLimited => Conditions.Any(c => c.Type == "ScalingLimited" && c.Status == "True");
     /// <summary>False when ScalingActive is False (e.g. metrics cannot be read: FailedGetResourceMetric).</summary>
@@ -72,7 +74,8 @@ public sealed class AutoscalerChangeResult
     public string Name { get; set; } = "";
     public string ApiVersion { get; set; } = "";
     /// <summary>"minReplicas 1 -> 3", "cpu target 80% -> 60%"; empty when nothing had to change.</summary>
-    public IReadOnlyList<string> Changes { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Changes { get => _changes; set => _changes = TextList.From(value); }
+    private IReadOnlyList<string> _changes = new TextList<string>();
     public AutoscalerInfo Before { get; set; } = new();
     public AutoscalerInfo After { get; set; } = new();
     /// <summary>Carries the cluster to the next command in a pipeline (no secret).</summary>

@@ -29,9 +29,11 @@ public sealed class DeploymentInfo
     /// <summary>"ready/desired", as kubectl's READY column.</summary>
     public string Ready => $"{ReadyReplicas}/{DesiredReplicas}";
     /// <summary>Container images, in container order.</summary>
-    public IReadOnlyList<string> Images { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Images { get => _images; set => _images = TextList.From(value); }
+    private IReadOnlyList<string> _images = new TextList<string>();
     /// <summary>Container names, in container order.</summary>
-    public IReadOnlyList<string> Containers { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Containers { get => _containers; set => _containers = TextList.From(value); }
+    private IReadOnlyList<string> _containers = new TextList<string>();
     /// <summary>The deployment.kubernetes.io/revision annotation (StatefulSet: the update revision).</summary>
     public string? Revision { get; set; }
     /// <summary>The rollout state by kubectl's rollout status rules.</summary>
@@ -39,7 +41,8 @@ public sealed class DeploymentInfo
     public string RolloutMessage { get; set; } = "";
     /// <summary>spec.paused (Suspend-Rollout).</summary>
     public bool Paused { get; set; }
-    public IReadOnlyList<WorkloadCondition> Conditions { get; set; } = Array.Empty<WorkloadCondition>();
+    public IReadOnlyList<WorkloadCondition> Conditions { get => _conditions; set => _conditions = TextList.From(value); }
+    private IReadOnlyList<WorkloadCondition> _conditions = new TextList<WorkloadCondition>();
     /// <summary>The label selector of its pods, as text (app=web,tier=api).</summary>
     public string Selector { get; set; } = "";
     public IReadOnlyDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();

@@ -138,9 +138,11 @@ public sealed class PodHealthResult : CheckResult
     public string? Owner { get; set; }
     /// <summary>The deployment that owns it through a ReplicaSet, if any.</summary>
     public string? Deployment { get; set; }
-    public IReadOnlyList<PodContainerHealth> Containers { get; set; } = Array.Empty<PodContainerHealth>();
+    public IReadOnlyList<PodContainerHealth> Containers { get => _containers; set => _containers = TextList.From(value); }
+    private IReadOnlyList<PodContainerHealth> _containers = new TextList<PodContainerHealth>();
     /// <summary>The warning events about this pod (newest last).</summary>
-    public IReadOnlyList<ClusterEvent> Events { get; set; } = Array.Empty<ClusterEvent>();
+    public IReadOnlyList<ClusterEvent> Events { get => _events; set => _events = TextList.From(value); }
+    private IReadOnlyList<ClusterEvent> _events = new TextList<ClusterEvent>();
     /// <summary>What is wrong and what to do (the same text as Message).</summary>
     public string Diagnosis => Message;
     /// <summary>Carries the cluster to the next command in a pipeline (no secret).</summary>
@@ -199,7 +201,8 @@ public sealed class PodResourceUsage : ResourceFigures
     public DateTime? Timestamp { get; set; }
     /// <summary>The sampling window.</summary>
     public TimeSpan? Window { get; set; }
-    public IReadOnlyList<ContainerResourceUsage> Containers { get; set; } = Array.Empty<ContainerResourceUsage>();
+    public IReadOnlyList<ContainerResourceUsage> Containers { get => _containers; set => _containers = TextList.From(value); }
+    private IReadOnlyList<ContainerResourceUsage> _containers = new TextList<ContainerResourceUsage>();
     /// <summary>Carries the cluster to the next command in a pipeline (no secret).</summary>
     public string ClusterId { get; set; } = "";
     public override string ToString() => $"pod/{Name} {CpuMillicores:0}m {MemoryBytes / 1048576.0:0}Mi";

@@ -17,9 +17,11 @@ public sealed class RolloutRevision
     /// <summary>The kubernetes.io/change-cause annotation: what made this revision (Set-DeploymentImage records it).</summary>
     public string? ChangeCause { get; set; }
     /// <summary>Container images of the revision's pod template, in container order.</summary>
-    public IReadOnlyList<string> Images { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Images { get => _images; set => _images = TextList.From(value); }
+    private IReadOnlyList<string> _images = new TextList<string>();
     /// <summary>Container names, in container order.</summary>
-    public IReadOnlyList<string> Containers { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Containers { get => _containers; set => _containers = TextList.From(value); }
+    private IReadOnlyList<string> _containers = new TextList<string>();
     /// <summary>True for the revision the workload runs now (its pod template).</summary>
     public bool IsCurrent { get; set; }
     /// <summary>Replicas the ReplicaSet is set to (0 for old revisions); null for StatefulSet revisions.</summary>
@@ -68,13 +70,15 @@ public sealed class WorkloadChangeResult
     /// <summary>True when the workload was written (false: nothing to change, or -WhatIf).</summary>
     public bool Changed { get; set; }
     /// <summary>The changes, one per container and item (what would change with -WhatIf).</summary>
-    public IReadOnlyList<WorkloadChangeItem> Changes { get; set; } = Array.Empty<WorkloadChangeItem>();
+    public IReadOnlyList<WorkloadChangeItem> Changes { get => _changes; set => _changes = TextList.From(value); }
+    private IReadOnlyList<WorkloadChangeItem> _changes = new TextList<WorkloadChangeItem>();
     /// <summary>True when the change is to the pod template: it starts a rollout (new pods).</summary>
     public bool RestartsPods { get; set; }
     /// <summary>The kubernetes.io/change-cause recorded (shown by Get-RolloutHistory).</summary>
     public string? ChangeCause { get; set; }
     /// <summary>Container images after the change, in container order.</summary>
-    public IReadOnlyList<string> Images { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Images { get => _images; set => _images = TextList.From(value); }
+    private IReadOnlyList<string> _images = new TextList<string>();
     /// <summary>The workload's annotations after the change.</summary>
     public IReadOnlyDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();
     /// <summary>The workload's labels after the change.</summary>
@@ -105,8 +109,10 @@ public sealed class RolloutUndoResult
     public long FromRevision { get; set; }
     /// <summary>The revision whose pod template was put back (the deployment controller then gives it a new, higher revision number, as with kubectl).</summary>
     public long ToRevision { get; set; }
-    public IReadOnlyList<string> FromImages { get; set; } = Array.Empty<string>();
-    public IReadOnlyList<string> ToImages { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> FromImages { get => _fromImages; set => _fromImages = TextList.From(value); }
+    private IReadOnlyList<string> _fromImages = new TextList<string>();
+    public IReadOnlyList<string> ToImages { get => _toImages; set => _toImages = TextList.From(value); }
+    private IReadOnlyList<string> _toImages = new TextList<string>();
     /// <summary>The change cause that comes back with the revision (its kubernetes.io/change-cause).</summary>
     public string? ChangeCause { get; set; }
     /// <summary>True when the deployment was written (false with -WhatIf, or when it already runs that template).</summary>

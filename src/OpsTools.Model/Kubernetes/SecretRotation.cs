@@ -18,7 +18,8 @@ public sealed class RotatedWorkload
     public string Kind { get; set; } = "Deployment";
     public string Name { get; set; } = "";
     /// <summary>How it uses the secret: env (secretKeyRef), envFrom, volume, projected volume.</summary>
-    public IReadOnlyList<string> UsedBy { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> UsedBy { get => _usedBy; set => _usedBy = TextList.From(value); }
+    private IReadOnlyList<string> _usedBy = new TextList<string>();
     /// <summary>The restartedAt stamp written (null when the restart was not made).</summary>
     public DateTime? RestartedAt { get; set; }
     /// <summary>The rollout after the restart (null when not waited for).</summary>
@@ -43,15 +44,20 @@ public sealed class SecretRotationResult
     /// <summary>The secret's name (same as Name).</summary>
     public string Secret => Name;
     /// <summary>Keys whose value changed, was added or was removed (names only).</summary>
-    public IReadOnlyList<string> ChangedKeys { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> ChangedKeys { get => _changedKeys; set => _changedKeys = TextList.From(value); }
+    private IReadOnlyList<string> _changedKeys = new TextList<string>();
     /// <summary>Keys that did not exist before.</summary>
-    public IReadOnlyList<string> AddedKeys { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> AddedKeys { get => _addedKeys; set => _addedKeys = TextList.From(value); }
+    private IReadOnlyList<string> _addedKeys = new TextList<string>();
     /// <summary>Keys removed (-Replace).</summary>
-    public IReadOnlyList<string> RemovedKeys { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> RemovedKeys { get => _removedKeys; set => _removedKeys = TextList.From(value); }
+    private IReadOnlyList<string> _removedKeys = new TextList<string>();
     /// <summary>Keys kept as they were.</summary>
-    public IReadOnlyList<string> UnchangedKeys { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> UnchangedKeys { get => _unchangedKeys; set => _unchangedKeys = TextList.From(value); }
+    private IReadOnlyList<string> _unchangedKeys = new TextList<string>();
     /// <summary>The workloads restarted (and, after a failure, rolled back).</summary>
-    public IReadOnlyList<RotatedWorkload> Restarted { get; set; } = Array.Empty<RotatedWorkload>();
+    public IReadOnlyList<RotatedWorkload> Restarted { get => _restarted; set => _restarted = TextList.From(value); }
+    private IReadOnlyList<RotatedWorkload> _restarted = new TextList<RotatedWorkload>();
     public SecretRotationStatus Status { get; set; }
     /// <summary>True when the old secret data was put back after a failure.</summary>
     public bool SecretRestored { get; set; }
@@ -77,7 +83,8 @@ public sealed class SecretInfo
     /// <summary>Opaque, kubernetes.io/tls, kubernetes.io/dockerconfigjson ...</summary>
     public string Type { get; set; } = "Opaque";
     /// <summary>The keys, sorted.</summary>
-    public IReadOnlyList<string> Keys { get; set; } = Array.Empty<string>();
+    public IReadOnlyList<string> Keys { get => _keys; set => _keys = TextList.From(value); }
+    private IReadOnlyList<string> _keys = new TextList<string>();
     /// <summary>Each key's value size in bytes.</summary>
     public IReadOnlyDictionary<string, int> Sizes { get; set; } = new Dictionary<string, int>();
     public bool Immutable { get; set; }

@@ -29,15 +29,6 @@ public sealed class RemoveBackupCommand : OpsCmdlet
     [Parameter]
     public SwitchParameter AllowNewestVerified { get; set; }
 
-    private bool _whatIf;
-
-    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
-    {
-        _whatIf = await InvokeOnPipelineAsync(() =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
-            LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
-    }
-
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var archive = await InvokeOnPipelineAsync(() => InputObject is not null
@@ -76,7 +67,7 @@ public sealed class RemoveBackupCommand : OpsCmdlet
             return;
         }
 
-        if (!(Force && !_whatIf) && !await ShouldProcessAsync(backup.Path, $"Remove backup {backup.Id} ({backup.Verification}, {backup.SizeBytes} bytes) and its manifest"))
+        if (!await ConfirmAsync(backup.Path, $"Remove backup {backup.Id} ({backup.Verification}, {backup.SizeBytes} bytes) and its manifest", force: Force))
             return;
         try
         {

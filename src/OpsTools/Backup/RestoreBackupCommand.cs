@@ -53,7 +53,7 @@ public sealed class RestoreBackupCommand : DbCmdlet
     [ValidateNotNullOrEmpty]
     public string? PgRestorePath { get; set; }
 
-    /// <summary>No confirmation prompts (terminating the target's connections included).</summary>
+    /// <summary>No confirmation prompts (replacing the target and terminating its connections included). -WhatIf and $WhatIfPreference still only report; -Confirm still asks.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -68,7 +68,6 @@ public sealed class RestoreBackupCommand : DbCmdlet
 
     private PgTarget? _server;
     private string? _safetyStore;
-    private bool _whatIf;
 
     protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
@@ -81,7 +80,6 @@ public sealed class RestoreBackupCommand : DbCmdlet
         _server = targets[0];
         if (SafetyBackupStore is not null)
             _safetyStore = await InvokeOnPipelineAsync(() => SessionState.Path.GetUnresolvedProviderPathFromPSPath(SafetyBackupStore)).ConfigureAwait(false);
-        _whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter s && s.IsPresent;
     }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
@@ -115,10 +113,10 @@ public sealed class RestoreBackupCommand : DbCmdlet
         var where = $"{_server!.Host}:{_server.Port}/{AsDatabase ?? plan.Target}";
         var action = $"Restore-Backup {plan.BackupId}: {plan}";
         foreach (var step in plan.Steps) Verbose("Plan: " + step);
-        var proceed = Force && !_whatIf ? true : await ShouldProcessAsync(where, action).ConfigureAwait(false);
-        if (!proceed) return;
-        if (AsDatabase is null && !await ShouldContinueAsync(
-                $"Replace the database '{plan.Target}' on {_server.Host}:{_server.Port} with the backup {plan.BackupId}? Its connections are terminated; the current database is kept as '{plan.PreviousDatabase}'.",
+        if (!await ConfirmAsync(where, action,
+                AsDatabase is null
+                    ? $"Replace the database '{plan.Target}' on {_server.Host}:{_server.Port} with the backup {plan.BackupId}? Its connections are terminated; the current database is kept as '{plan.PreviousDatabase}'."
+                    : null,
                 "Restore-Backup", Force).ConfigureAwait(false))
             return;
 

@@ -30,18 +30,9 @@ public sealed class RestoreDirectoryCommand : OpsCmdlet
     [ValidateNotNullOrEmpty]
     public string Destination { get; set; } = "";
 
-    /// <summary>Replace a non-empty destination without asking; its content is moved aside and kept.</summary>
+    /// <summary>Replace a non-empty destination without asking; its content is moved aside and kept. -WhatIf and $WhatIfPreference still only report; -Confirm still asks.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
-
-    private bool _whatIf;
-
-    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
-    {
-        _whatIf = await InvokeOnPipelineAsync(() =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
-            LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
-    }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -60,33 +51,30 @@ public sealed class RestoreDirectoryCommand : OpsCmdlet
             return;
         }
 
-        // -Force skips the confirmation prompt (not -WhatIf, which shows the plan and stops).
-        if (!(Force && !_whatIf) && !await ShouldProcessAsync(plan.Destination, plan.Describe())) return;
-
-        var replace = Force.IsPresent;
-        if (plan.DestinationNotEmpty && !replace)
+        // The confirmation rule (OpsCmdlet): -WhatIf shows the plan and stops; -Force skips the prompts.
+        Confirmation answer;
+        try
         {
-            bool yes;
-            try
-            {
-                yes = await ShouldContinueAsync(
-                    $"'{plan.Destination}' is not empty. Its current content will be moved to '{plan.PreviousPath}' (kept) and replaced by the backup {plan.BackupId}. Continue?",
-                    "Restore-Directory: replace a non-empty folder", force: false);
-            }
-            catch (Exception e) when (e is not PipelineStoppedException and not OperationCanceledException)
-            {
-                yes = false; // a host that cannot ask (scripts, CI): refuse, as without -Force
-            }
-            if (!yes)
-            {
-                var refused = new OpsToolsException("RestoreDestinationNotEmpty", OpsErrorKind.InvalidArgument,
-                    $"The destination '{plan.Destination}' is not empty. Use -Force to move its current content aside (it is kept as '{plan.PreviousPath}') and restore in its place, or choose an empty or new folder. Nothing was changed.",
-                    plan.Destination);
-                Error(ToErrorRecord(refused, refused.ErrorId, ErrorCategory.InvalidArgument, target));
-                return;
-            }
-            replace = true;
+            answer = await ConfirmOutcomeAsync(plan.Destination, plan.Describe(),
+                plan.DestinationNotEmpty
+                    ? $"'{plan.Destination}' is not empty. Its current content will be moved to '{plan.PreviousPath}' (kept) and replaced by the backup {plan.BackupId}. Continue?"
+                    : null,
+                "Restore-Directory: replace a non-empty folder", Force);
         }
+        catch (Exception e) when (plan.DestinationNotEmpty && e is not PipelineStoppedException and not OperationCanceledException)
+        {
+            answer = Confirmation.DangerNo; // a host that cannot ask (scripts, CI): refuse, as without -Force
+        }
+        if (answer is Confirmation.WhatIf or Confirmation.No) return;
+        if (answer == Confirmation.DangerNo)
+        {
+            var refused = new OpsToolsException("RestoreDestinationNotEmpty", OpsErrorKind.InvalidArgument,
+                $"The destination '{plan.Destination}' is not empty. Use -Force to move its current content aside (it is kept as '{plan.PreviousPath}') and restore in its place, or choose an empty or new folder. Nothing was changed.",
+                plan.Destination);
+            Error(ToErrorRecord(refused, refused.ErrorId, ErrorCategory.InvalidArgument, target));
+            return;
+        }
+        var replace = Force.IsPresent || plan.DestinationNotEmpty; // confirmed (or forced) to move a non-empty destination aside
 
         var activity = $"Restoring {plan.BackupId} into '{plan.Destination}'";
         Verbose($"{plan.Describe()}. Checking the SHA-256 of '{plan.ArchivePath}' against '{plan.ManifestPath}' first.");

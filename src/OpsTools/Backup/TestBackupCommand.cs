@@ -16,6 +16,10 @@ namespace OpsTools.Commands.Backup;
 [OutputType(typeof(BackupInfo))]
 public sealed class TestBackupCommand : DbCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Backups from Get-Backup or Backup-Database.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
     [ValidateNotNull]

@@ -13,6 +13,10 @@ namespace OpsTools.Commands.Database;
 [OutputType(typeof(DbIndexAdvice))]
 public sealed class GetDbIndexAdviceCommand : DbCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Only these kinds of advice. Default: all.</summary>
     [Parameter]
     public DbIndexAdviceKind[]? Kind { get; set; }

@@ -15,6 +15,10 @@ namespace OpsTools.Commands.Database;
 [OutputType(typeof(DbSlowQuery))]
 public sealed class GetDbSlowQueryCommand : DbCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>How many statements per database. Default 10.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -37,6 +41,10 @@ public sealed class GetDbSlowQueryCommand : DbCmdlet
     [Parameter]
     public SwitchParameter IncludeNested { get; set; }
 
+    /// <summary>Also OpsTools' own statements (VACUUM, REINDEX, backup row counts), data exports (COPY ... TO STDOUT, as pg_dump sends) and statements of databases that no longer exist (restore drills' scratch databases); left out by default.</summary>
+    [Parameter]
+    public SwitchParameter IncludeOpsTools { get; set; }
+
     /// <summary>Mean time above which a statement is a Warning. Default: the environment's DbSlowQueryWarningMs, else 1000 ms.</summary>
     [Parameter]
     [MillisecondsTimeSpanTransformation]
@@ -56,7 +64,7 @@ public sealed class GetDbSlowQueryCommand : DbCmdlet
         var options = new SlowQueryOptions
         {
             Top = Top, SortBy = SortBy, MinMeanMs = MinMeanTime.TotalMilliseconds, AllDatabases = AllDatabases,
-            IncludeNested = IncludeNested, WarningMs = warningMs,
+            IncludeNested = IncludeNested, WarningMs = warningMs, IncludeOpsTools = IncludeOpsTools,
         };
         var targets = ConnectionId is not null ? new[] { ResolveInputTarget() } : ResolveTargets();
         foreach (var target in targets)

@@ -14,6 +14,10 @@ namespace OpsTools.Commands.Database;
 [OutputType(typeof(DbVacuumStatusResult))]
 public sealed class GetDbVacuumStatusCommand : DbCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Only tables with these names (wildcards allowed; "schema.table" accepted).</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]

@@ -51,8 +51,6 @@ public sealed class InvokeDbReindexCommand : DbCmdlet
     private sealed record Request(PgTarget Target, string[]? Schemas, string[]? Indexes, string[]? Tables);
 
     private readonly List<Request> _requests = new();
-    private bool _yesToAll;
-    private bool _noToAll;
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -128,10 +126,9 @@ public sealed class InvokeDbReindexCommand : DbCmdlet
             foreach (var item in items)
             {
                 var operation = item.Operation(concurrently);
-                if (!await ShouldProcessAsync($"{item.Display} in {target.Address}", operation).ConfigureAwait(false)) continue;
-                if (!concurrently && !Force && !await InvokeOnPipelineAsync(() => ShouldContinue(
-                        $"{operation} {item.Display} in {target.Address} locks the table {item.Schema}.{item.TableName} against writes (and queries using the index wait) until it is done. Continue?",
-                        $"Confirm {operation}", ref _yesToAll, ref _noToAll)).ConfigureAwait(false)) continue;
+                if (!await ConfirmAsync($"{item.Display} in {target.Address}", operation,
+                        concurrently ? null : $"{operation} {item.Display} in {target.Address} locks the table {item.Schema}.{item.TableName} against writes (and queries using the index wait) until it is done. Continue?",
+                        $"Confirm {operation}", Force, offerYesToAll: true).ConfigureAwait(false)) continue;
                 approved.Add(item);
             }
             if (approved.Count == 0) continue;

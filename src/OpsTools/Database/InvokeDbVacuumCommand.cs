@@ -55,8 +55,6 @@ public sealed class InvokeDbVacuumCommand : DbCmdlet
     private sealed record Request(PgTarget Target, string[]? Schemas, string[]? Tables);
 
     private readonly List<Request> _requests = new();
-    private bool _yesToAll;
-    private bool _noToAll;
 
     protected override Task BeginProcessingAsync(CancellationToken cancellationToken)
     {
@@ -131,10 +129,9 @@ public sealed class InvokeDbVacuumCommand : DbCmdlet
             var ok = new List<PgTable>();
             foreach (var t in tables)
             {
-                if (!await ShouldProcessAsync($"{t.Display} in {target.Address}", operation).ConfigureAwait(false)) continue;
-                if (Full && !Force && !await InvokeOnPipelineAsync(() => ShouldContinue(
-                        $"VACUUM (FULL) rewrites {t.Display} in {target.Address} under an ACCESS EXCLUSIVE lock: reads and writes wait until it is done. Continue?",
-                        "Confirm VACUUM (FULL)", ref _yesToAll, ref _noToAll)).ConfigureAwait(false)) continue;
+                if (!await ConfirmAsync($"{t.Display} in {target.Address}", operation,
+                        Full ? $"VACUUM (FULL) rewrites {t.Display} in {target.Address} under an ACCESS EXCLUSIVE lock: reads and writes wait until it is done. Continue?" : null,
+                        "Confirm VACUUM (FULL)", Force, offerYesToAll: true).ConfigureAwait(false)) continue;
                 ok.Add(t);
             }
             if (ok.Count > 0) approved.Add((target, ok));

@@ -52,7 +52,7 @@ public sealed class StopDbConnectionCommand : DbCmdlet
     [Parameter]
     public SwitchParameter CancelQueryOnly { get; set; }
 
-    /// <summary>No confirmation prompt (-WhatIf still only reports).</summary>
+    /// <summary>No confirmation prompt. -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -60,15 +60,6 @@ public sealed class StopDbConnectionCommand : DbCmdlet
 
     private readonly List<Request> _requests = new();
     private bool _filterMode;
-    private bool _whatIf;
-
-    protected override async Task BeginProcessingAsync(CancellationToken cancellationToken)
-    {
-        _whatIf = await InvokeOnPipelineAsync(() =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
-            LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))).ConfigureAwait(false);
-    }
-
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         if (Pid is not { Length: > 0 })
@@ -186,8 +177,7 @@ public sealed class StopDbConnectionCommand : DbCmdlet
         var query = s.Query is { Length: > 60 } q ? q[..59].ReplaceLineEndings(" ") + "…" : s.Query?.ReplaceLineEndings(" ");
         var what = $"pid {s.Pid} ({s.User}@{s.Database}, {s.State}{(s.Application is { Length: > 0 } a ? ", " + a : "")}{(query is { Length: > 0 } ? ": " + query : "")}) on {target.Host}:{target.Port}";
         var action = CancelQueryOnly ? "Cancel the running query (pg_cancel_backend)" : "Terminate the session (pg_terminate_backend)";
-        var proceed = Force && !_whatIf ? true : await ShouldProcessAsync(what, action).ConfigureAwait(false);
-        if (!proceed) return false;
+        if (!await ConfirmAsync(what, action, force: Force).ConfigureAwait(false)) return false;
         Verbose($"{(CancelQueryOnly ? "pg_cancel_backend" : "pg_terminate_backend")}({s.Pid}) on {target.Address}.");
         DbConnectionStopResult result;
         try

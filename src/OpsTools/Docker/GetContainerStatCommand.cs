@@ -13,6 +13,10 @@ namespace OpsTools.Commands.Docker;
 [OutputType(typeof(ContainerStatResult))]
 public sealed class GetContainerStatCommand : DockerCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Container names or ids (wildcards allowed); containers from Get-Container in the pipeline. Default: every running container.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]

@@ -43,14 +43,10 @@ public sealed class RemoveUnusedImageCommand : DockerCmdlet
         foreach (var image in candidates)
         {
             var label = $"image {(image.Tags.Count > 0 ? string.Join(", ", image.Tags) : "<none>")} ({Short(image.Id)}, {ImagePruneResult.Readable(image.Size)}) on {target.Describe()}";
-            var (approved, reason) = await InvokeOnPipelineAsync(() =>
+            var answer = await ConfirmOutcomeAsync(label, "Remove image").ConfigureAwait(false);
+            if (answer != Confirmation.Yes)
             {
-                var ok = ShouldProcess($"Removing {label}.", $"Remove {label}?", "Remove image", out var why);
-                return (ok, why);
-            }).ConfigureAwait(false);
-            if (!approved)
-            {
-                if (reason == ShouldProcessReason.WhatIf)
+                if (answer == Confirmation.WhatIf)
                 {
                     whatIf = true;
                     image.Status = "WhatIf";

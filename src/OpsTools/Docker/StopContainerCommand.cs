@@ -17,7 +17,7 @@ public sealed class StopContainerCommand : DockerContainerActionCmdlet
     [ValidateRange(0, 3600)]
     public int? Timeout { get; set; }
 
-    /// <summary>Stop without asking for confirmation.</summary>
+    /// <summary>Stop without asking for confirmation. -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -25,9 +25,8 @@ public sealed class StopContainerCommand : DockerContainerActionCmdlet
 
     protected override async Task<bool> ActAsync(DockerTarget target, ContainerInfo before, CancellationToken ct)
     {
-        var whatIf = await IsWhatIfAsync().ConfigureAwait(false);
-        if (!(Force && !whatIf) && !await ShouldProcessAsync(Describe(target, before),
-                $"Stop ({before.Status}): what it serves is down until it is started again").ConfigureAwait(false)) return false;
+        if (!await ConfirmAsync(Describe(target, before),
+                $"Stop ({before.Status}): what it serves is down until it is started again", force: Force).ConfigureAwait(false)) return false;
         var stopped = await DockerLifecycle.StopAsync(target, before.Id, Timeout, ct).ConfigureAwait(false);
         Verbose(stopped ? $"{Describe(target, before)}: stopped." : $"{Describe(target, before)}: already stopped, left as it is.");
         return true;

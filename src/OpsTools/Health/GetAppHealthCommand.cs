@@ -17,15 +17,19 @@ namespace OpsTools.Commands.Health;
 /// <para type="synopsis">Probes HTTP(S) health endpoints and returns one result per endpoint and per component its body reports.</para>
 /// <para type="description">
 /// The endpoints are probed concurrently (at most -ThrottleLimit at a time) once all input has been
-/// collected. Results are written as the probes complete, fastest first: each endpoint's
-/// AppHealthResult is immediately followed by the ComponentHealthResult objects of the components its
-/// body listed, in the order the body listed them.
+/// collected. Results are written in the order the endpoints were given (a result waits only for the
+/// endpoints before it): each endpoint's AppHealthResult is immediately followed by the
+/// ComponentHealthResult objects of the components its body listed, in the order the body listed them.
 /// </para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "AppHealth", DefaultParameterSetName = UriSet)]
 [OutputType(typeof(AppHealthResult), typeof(ComponentHealthResult))]
 public sealed class GetAppHealthCommand : OpsCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     private const string UriSet = "Uri";
     private const string EnvironmentSet = "Environment";
 
@@ -286,11 +290,21 @@ public sealed class GetAppHealthCommand : OpsCmdlet
         var prober = new AppHealthProber();
         var done = 0;
         var sinceProgress = Stopwatch.StartNew();
-        await foreach (var result in prober.ProbeAllAsync(requests, ThrottleLimit, cancellationToken).ConfigureAwait(false))
+        // Probed concurrently, written in the order given: a result waits for those before it.
+        var order = new Dictionary<HealthProbeRequest, int>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < requests.Count; i++) order[requests[i]] = i;
+        var finished = new AppHealthResult?[requests.Count];
+        var next = 0;
+        await foreach (var (request, result) in prober.ProbeAllWithRequestAsync(requests, ThrottleLimit, cancellationToken).ConfigureAwait(false))
         {
             done++;
-            Output(result);
-            foreach (var component in result.Components) Output(component);
+            finished[order[request]] = result;
+            for (; next < finished.Length && finished[next] is { } ready; next++)
+            {
+                Output(ready);
+                foreach (var component in ready.Components) Output(component);
+                finished[next] = null;
+            }
             Verbose($"{result.Target} -> {(result.StatusCode is int code ? "HTTP " + code.ToString(CultureInfo.InvariantCulture) : result.Failure.ToString())}" +
                     $"{(result.LatencyMs is double ms ? $" in {Format(ms)} ms" : "")}: {result.Status}" +
                     $"{(result.Components.Count > 0 ? $", {result.Components.Count} component(s)" : "")}");

@@ -15,6 +15,10 @@ namespace OpsTools.Commands.HostResources;
 [OutputType(typeof(DiskUsageResult))]
 public sealed class GetDiskUsageCommand : OpsCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Paths whose file system to report (like <c>df PATH</c>). Without it: every real file system.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]

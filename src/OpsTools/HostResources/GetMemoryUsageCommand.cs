@@ -15,6 +15,10 @@ namespace OpsTools.Commands.HostResources;
 [OutputType(typeof(MemoryUsageResult))]
 public sealed class GetMemoryUsageCommand : OpsCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>An environment file or object: its Thresholds are used.</summary>
     [Parameter(Position = 0)]
     [EnvironmentTransformation]

@@ -26,7 +26,30 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
 
     protected sealed override void BeginProcessing() => Pump(BeginProcessingAsync);
     protected sealed override void ProcessRecord() => Pump(ProcessRecordAsync);
-    protected sealed override void EndProcessing() => Pump(EndProcessingAsync);
+    protected sealed override void EndProcessing()
+    {
+        Pump(EndProcessingAsync);
+        // -FailOn: after everything was written, end the script (not just the statement) when the results reach the level.
+        if (FailOnLevel == FailLevel.None) return;
+        var (activity, errorIdStem, target) = FailOnSubject;
+        if (Tally.Failure(FailOnLevel, activity, errorIdStem, target) is { } failure) throw failure;
+    }
+
+    /// <summary>What -FailOn's error names: the activity for the message, the words of its ErrorId, the target. Default: the command.</summary>
+    protected virtual (string Activity, string ErrorIdStem, object? Target) FailOnSubject =>
+        (MyInvocation.MyCommand.Name, MyInvocation.MyCommand.Name, null);
+
+    /// <summary>
+    /// The level of -FailOn, for commands that declare it (one line: <c>[Parameter] public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }</c>).
+    /// The rule itself is <see cref="FailOnTally"/>'s.
+    /// </summary>
+    protected FailLevel FailOnLevel { get; set; }
+
+    /// <summary>What -FailOn judges: every check result written (see <see cref="TallyOutput"/>) and every error written.</summary>
+    protected FailOnTally Tally { get; } = new();
+
+    /// <summary>False for commands that judge their input rather than their output (Export-OpsReport).</summary>
+    protected virtual bool TallyOutput => true;
 
     protected override void StopProcessing()
     {
@@ -121,10 +144,18 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Writes an object to the pipeline, from any thread.</summary>
-    protected void Output(object? value, bool enumerateCollection = false) => Post(() => WriteObject(value, enumerateCollection));
+    protected void Output(object? value, bool enumerateCollection = false)
+    {
+        if (TallyOutput) Tally.Add(value);
+        Post(() => WriteObject(value, enumerateCollection));
+    }
 
     /// <summary>Writes a non-terminating error, from any thread.</summary>
-    protected void Error(ErrorRecord record) => Post(() => WriteError(record));
+    protected void Error(ErrorRecord record)
+    {
+        Tally.AddError();
+        Post(() => WriteError(record));
+    }
 
     /// <summary>Writes a verbose message, from any thread.</summary>
     protected void Verbose(string message) => Post(() => WriteVerbose(message));
@@ -135,24 +166,95 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
     /// <summary>Writes a progress record, from any thread.</summary>
     protected void Progress(ProgressRecord record) => Post(() => WriteProgress(record));
 
-    /// <summary>ShouldProcess, callable from async code; the prompt (if any) appears on the pipeline thread.</summary>
-    protected Task<bool> ShouldProcessAsync(string target, string action) =>
-        InvokeOnPipelineAsync(() => ShouldProcess(target, action));
+    // ---- The confirmation rule: one place for every changing command ------------------------------------------
+    //
+    // As PowerShell's own cmdlets (and the documented pattern for -Force on ConfirmImpact High commands):
+    //  1. ShouldProcess decides first, so -WhatIf, $WhatIfPreference, -Confirm and $ConfirmPreference against the
+    //     command's ConfirmImpact all count. -WhatIf/$WhatIfPreference always win: "What if: ..." and nothing runs.
+    //  2. -Force means "$ConfirmPreference = 'None'" for this command unless -Confirm was given: the ConfirmImpact
+    //     prompt is not shown (-WhatIf still only reports, and an explicit -Confirm still asks).
+    //  3. The extra question for data or availability loss (ShouldContinue: restore over a database, VACUUM FULL,
+    //     scale to zero ...) comes only after ShouldProcess said yes, and -Force alone skips it.
 
-    private bool? _whatIf;
-
-    /// <summary>True with -WhatIf (or $WhatIfPreference): for "-Force skips the prompt, but never -WhatIf" (Force &amp;&amp; !whatIf || ShouldProcess).</summary>
-    protected async Task<bool> IsWhatIfAsync()
+    /// <summary>What <see cref="ConfirmOutcomeAsync"/> decided.</summary>
+    protected enum Confirmation
     {
-        _whatIf ??= await InvokeOnPipelineAsync(() =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
-            LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))).ConfigureAwait(false);
-        return _whatIf.Value;
+        /// <summary>Go ahead.</summary>
+        Yes,
+        /// <summary>-WhatIf or $WhatIfPreference: "What if: ..." was written; change nothing.</summary>
+        WhatIf,
+        /// <summary>The ShouldProcess prompt (-Confirm or ConfirmImpact) was answered No.</summary>
+        No,
+        /// <summary>The extra question (<c>dangerQuestion</c>) was answered No.</summary>
+        DangerNo,
     }
 
+    private bool _yesToAll, _noToAll;
+
     /// <summary>
-    /// ShouldProcess for changes that lose data or availability: asks even when $ConfirmPreference
-    /// would not, unless <paramref name="force"/> is set.
+    /// The confirmation rule (see above) for one change of <paramref name="target"/>: true to go ahead.
+    /// <paramref name="dangerQuestion"/> is the extra "are you sure" for data or availability loss (null: none);
+    /// <paramref name="force"/> is the command's -Force; <paramref name="offerYesToAll"/> adds "Yes to All"/"No to All"
+    /// to that question (for commands that ask it once per item of a list).
+    /// </summary>
+    protected async Task<bool> ConfirmAsync(string target, string action, string? dangerQuestion = null, string? dangerCaption = null,
+        bool force = false, bool offerYesToAll = false) =>
+        await ConfirmOutcomeAsync(target, action, dangerQuestion, dangerCaption, force, offerYesToAll).ConfigureAwait(false) == Confirmation.Yes;
+
+    /// <summary><see cref="ConfirmAsync"/>, telling why not (a dry run reports differently from a refusal).</summary>
+    protected Task<Confirmation> ConfirmOutcomeAsync(string target, string action, string? dangerQuestion = null, string? dangerCaption = null,
+        bool force = false, bool offerYesToAll = false) =>
+        InvokeOnPipelineAsync(() =>
+        {
+            if (!ShouldProcessStep(target, action, force, out var whatIf))
+                return whatIf ? Confirmation.WhatIf : Confirmation.No;
+            if (dangerQuestion is null || force) return Confirmation.Yes;
+            var caption = dangerCaption ?? action;
+            var yes = offerYesToAll
+                ? ShouldContinue(dangerQuestion, caption, ref _yesToAll, ref _noToAll)
+                : ShouldContinue(dangerQuestion, caption);
+            return yes ? Confirmation.Yes : Confirmation.DangerNo;
+        });
+
+    /// <summary>Step 1 and 2 of the rule, on the pipeline thread.</summary>
+    private bool ShouldProcessStep(string target, string action, bool force, out bool whatIf)
+    {
+        whatIf = IsWhatIf();
+        if (force && !ConfirmGiven() && !whatIf)
+        {
+            // What ShouldProcess does with $ConfirmPreference 'None': no prompt; the verbose line it writes.
+            WriteVerbose($"Performing the operation \"{action}\" on target \"{target}\".");
+            return true;
+        }
+        // The engine's own texts and prompt; under -WhatIf/$WhatIfPreference it writes "What if: ..." and returns false.
+        return ShouldProcess(target, action);
+    }
+
+    /// <summary>True with -Confirm (not -Confirm:$false): the user asked to be asked, -Force or not.</summary>
+    private bool ConfirmGiven() =>
+        MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && c is SwitchParameter { IsPresent: true };
+
+    /// <summary>
+    /// Is this a dry run, decided as the engine's ShouldProcess decides it: a bound -WhatIf (-WhatIf:$false included)
+    /// wins, else $WhatIfPreference. Pipeline thread only.
+    /// </summary>
+    private bool IsWhatIf() =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w)
+            ? w is SwitchParameter { IsPresent: true } || (w is bool b && b)
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
+    /// <summary>
+    /// True when this run is a dry run (-WhatIf or $WhatIfPreference, as ShouldProcess decides it): for what a command
+    /// does besides the change itself, such as waiting for a rollout that a dry run never started.
+    /// </summary>
+    protected Task<bool> IsWhatIfAsync() => InvokeOnPipelineAsync(IsWhatIf);
+
+    /// <summary>The rule without an extra question and without -Force: <see cref="ConfirmAsync"/>(target, action).</summary>
+    protected Task<bool> ShouldProcessAsync(string target, string action) => ConfirmAsync(target, action);
+
+    /// <summary>
+    /// Only the extra question of the rule (step 3), for a command that asks it separately after <see cref="ConfirmAsync"/>
+    /// said yes: skipped by <paramref name="force"/>.
     /// </summary>
     protected Task<bool> ShouldContinueAsync(string query, string caption, bool force) =>
         force ? Task.FromResult(true) : InvokeOnPipelineAsync(() => ShouldContinue(query, caption));

@@ -12,6 +12,10 @@ namespace OpsTools.Commands.Kubernetes;
 [OutputType(typeof(PodHealthResult))]
 public sealed class GetPodHealthCommand : KubePodCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>
     /// Count restarts since this time: a DateTime, or how long ago (a TimeSpan, 1h, 30m). The API keeps only a
     /// restart count and each container's last termination, so RestartsSince is exact when the last termination

@@ -73,7 +73,7 @@ public sealed class SetReplicaCountCommand : KubeRolloutCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
-    /// <summary>Scale to 0 without asking. -WhatIf still only reports.</summary>
+    /// <summary>Scale to 0 without asking (and no ConfirmImpact prompt). -WhatIf and $WhatIfPreference still only report; -Confirm still asks.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -179,14 +179,11 @@ public sealed class SetReplicaCountCommand : KubeRolloutCmdlet
             return true;
         }
         var what = $"{kindText}/{item.Name} in {item.Target.Describe(item.Namespace)}";
-        if (!await ShouldProcessAsync(what, $"Scale from {current.Replicas} to {item.Replicas} replicas").ConfigureAwait(false)) return false;
-        if (item.Replicas == 0 && !await ShouldContinueAsync(
-                $"Scale {what} from {current.Replicas} to 0 replicas? Every pod is stopped: it serves nothing until scaled up again.",
-                "Scale to zero", Force).ConfigureAwait(false))
-        {
-            Verbose($"{kindText}/{item.Name}: not scaled to 0 (not confirmed).");
-            return false;
-        }
+        var answer = await ConfirmOutcomeAsync(what, $"Scale from {current.Replicas} to {item.Replicas} replicas",
+            item.Replicas == 0 ? $"Scale {what} from {current.Replicas} to 0 replicas? Every pod is stopped: it serves nothing until scaled up again." : null,
+            "Scale to zero", Force).ConfigureAwait(false);
+        if (answer == Confirmation.DangerNo) Verbose($"{kindText}/{item.Name}: not scaled to 0 (not confirmed).");
+        if (answer != Confirmation.Yes) return false;
         item.Autoscaler = Autoscaler(item.Target, item.Namespace, current.Kind, item.Name);
         if (item.Autoscaler is { } h)
         {
@@ -286,14 +283,11 @@ public sealed class SetReplicaCountCommand : KubeRolloutCmdlet
             Output(result);
             return;
         }
-        if (!await ShouldProcessAsync(what, $"Scale from {previous} to {Replicas} replicas").ConfigureAwait(false)) return;
-        if (Replicas == 0 && !await ShouldContinueAsync(
-                $"Scale {what} from {previous} to 0 replicas? Every container of it is stopped and removed: it serves nothing until scaled up again (and scaling up from 0 needs the compose file).",
-                "Scale to zero", Force).ConfigureAwait(false))
-        {
-            Verbose($"{what}: not scaled to 0 (not confirmed).");
-            return;
-        }
+        var answer = await ConfirmOutcomeAsync(what, $"Scale from {previous} to {Replicas} replicas",
+            Replicas == 0 ? $"Scale {what} from {previous} to 0 replicas? Every container of it is stopped and removed: it serves nothing until scaled up again (and scaling up from 0 needs the compose file)." : null,
+            "Scale to zero", Force).ConfigureAwait(false);
+        if (answer == Confirmation.DangerNo) Verbose($"{what}: not scaled to 0 (not confirmed).");
+        if (answer != Confirmation.Yes) return;
 
         IReadOnlyList<string> created = Array.Empty<string>();
         try

@@ -17,7 +17,7 @@ public sealed class UndoRolloutCommand : KubeWorkloadChangeCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long ToRevision { get; set; }
 
-    /// <summary>No confirmation prompt (-WhatIf still only reports).</summary>
+    /// <summary>No confirmation prompt. -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -34,8 +34,8 @@ public sealed class UndoRolloutCommand : KubeWorkloadChangeCmdlet
                 var whatIf = await IsWhatIfAsync().ConfigureAwait(false);
                 var describe = Describe(target, name);
                 var (result, anyChange) = await KubeRolloutHistory.UndoAsync(target, target.Namespace, name, ToRevision,
-                    async r => Force && !whatIf || await ShouldProcessAsync(describe,
-                        $"Roll back from revision {r.FromRevision} ({string.Join(", ", r.FromImages)}) to revision {r.ToRevision} ({string.Join(", ", r.ToImages)}): replaces every pod").ConfigureAwait(false),
+                    r => ConfirmAsync(describe,
+                        $"Roll back from revision {r.FromRevision} ({string.Join(", ", r.FromImages)}) to revision {r.ToRevision} ({string.Join(", ", r.ToImages)}): replaces every pod", force: Force),
                     Verbose, ct).ConfigureAwait(false);
                 if (!anyChange) Warning($"{describe}: {result.Message}.");
                 else Verbose($"{describe}: {result.Message}.");

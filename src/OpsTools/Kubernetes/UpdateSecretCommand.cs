@@ -62,7 +62,7 @@ public sealed class UpdateSecretCommand : KubeCmdlet
     [ValidateRange(1, 86400)]
     public double TimeoutSec { get; set; } = 300;
 
-    /// <summary>Do not ask for confirmation (-WhatIf still only shows what would happen).</summary>
+    /// <summary>Do not ask for confirmation. -WhatIf and $WhatIfPreference still only report; -Confirm still asks (the rule: OpsCmdlet.ConfirmAsync).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -72,9 +72,6 @@ public sealed class UpdateSecretCommand : KubeCmdlet
             Fail(new OpsToolsException("SecretModeConflict", OpsErrorKind.InvalidArgument, "Give -Merge or -Replace, not both."), "SecretModeConflict", ErrorCategory.InvalidArgument, Name);
         if (NoRestart && Restart is not null)
             Fail(new OpsToolsException("SecretRestartConflict", OpsErrorKind.InvalidArgument, "Give -Restart or -NoRestart, not both."), "SecretRestartConflict", ErrorCategory.InvalidArgument, Name);
-        var whatIf = await InvokeOnPipelineAsync(() =>
-            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w) && w is SwitchParameter { IsPresent: true }) ||
-            LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference")));
 
         var data = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         try
@@ -93,8 +90,7 @@ public sealed class UpdateSecretCommand : KubeCmdlet
             catch (OpsToolsException e) { ObjectError(e, e.ErrorId, Name); return; }
 
             var what = $"secret '{Name}' in {target.Describe()}";
-            var proceed = Force && !whatIf ? true : await ShouldProcessAsync(what, plan.Describe(request.Timeout));
-            if (!proceed) return;
+            if (!await ConfirmAsync(what, plan.Describe(request.Timeout), force: Force)) return;
             if (plan.ChangedKeys.Count == 0 && plan.Restart.Count > 0)
                 Warning($"Secret '{Name}': the values given equal the current ones; the workloads are restarted anyway.");
 

@@ -16,7 +16,7 @@ namespace OpsTools.Commands.Reporting;
 /// annotations) are then written from Dispose, with every result that had arrived.
 /// </remarks>
 [Cmdlet(VerbsData.Export, "OpsReport", SupportsShouldProcess = true)]
-[OutputType(typeof(string), typeof(FileInfo), typeof(CheckResult))]
+[OutputType(typeof(string), typeof(CheckResult))]
 public sealed class ExportOpsReportCommand : OpsCmdlet
 {
     /// <summary>Results to report: any OpsTools.CheckResult, including derived types.</summary>
@@ -29,7 +29,7 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
     [ValidateSet("Markdown", "Json", "Html", "JUnit", "Yaml", IgnoreCase = true)]
     public string Format { get; set; } = "Markdown";
 
-    /// <summary>Write the report to this file (parent folder created) and output the FileInfo.</summary>
+    /// <summary>Write the report to this file (owner-only on Unix) and output nothing; the folder must exist (as for Out-File).</summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
@@ -44,13 +44,20 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
     [ValidateSet("Pass", "Failure", "Skipped", IgnoreCase = true)]
     public string JUnitWarningAs { get; set; } = "Pass";
 
-    /// <summary>Pass the results on instead of outputting the report text or file.</summary>
+    /// <summary>Pass the results on instead of outputting the report text.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     /// <summary>Do not add GitHub Actions / Azure DevOps annotations and summaries.</summary>
     [Parameter]
     public SwitchParameter NoCiIntegration { get; set; }
+
+    /// <summary>After the report is written, end the script (exit code 1 under pwsh -File/-Command) when any result it received is at least this bad: Warning (or Unknown) or Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
+    /// <summary>-FailOn judges the results reported, not what this command outputs.</summary>
+    protected override bool TallyOutput => false;
 
     private readonly List<CheckResult> _results = new();
     private string? _fullPath;
@@ -66,6 +73,9 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
             // Asked once, up front (like Out-File): the report may have to be written from Dispose,
             // when the pipeline can no longer prompt.
             _writeDeclined = !await ShouldProcessAsync(_fullPath, $"Write {Format} report");
+            // Refused up front, like Out-File: before any result is consumed, not after the checks ran.
+            if (!_writeDeclined && ReportFile.CheckPath(_fullPath) is { } problem)
+                Fail(problem, problem.ErrorId, MapCategory(problem.Kind), _fullPath);
         }
         _begun = true;
     }
@@ -76,6 +86,7 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
         {
             if (r is null) continue;
             _results.Add(r);
+            Tally.Add(r);
             if (PassThru) Output(r);
         }
         return Task.CompletedTask;
@@ -134,9 +145,9 @@ public sealed class ExportOpsReportCommand : OpsCmdlet
         }
         foreach (var note in outcome.Notes) WriteVerbose(note);
         foreach (var w in outcome.Warnings) WriteWarning(w);
-        if (PassThru) return;
-        if (outcome.File is not null) WriteObject(outcome.File);
-        else WriteObject(outcome.Text);
+        // A report written to a file prints nothing (like Out-File and Export-Csv): cron mails stdout.
+        if (PassThru || outcome.File is not null) return;
+        WriteObject(outcome.Text);
     }
 
     private string DefaultTitle()

@@ -48,15 +48,28 @@ public class PgInsightTests
     }
 
     [Fact]
-    public void A_duplicate_is_reported_once_as_a_duplicate_and_the_keeper_may_still_be_unused()
+    public void Of_a_duplicate_pair_only_one_index_is_ever_advised_to_be_dropped()
     {
+        // Both unused: applying a DROP for each would remove the index entirely.
         var advice = IndexRules.Evaluate(new[] { Index("a", 1), Index("b", 2), Index("other", 3, key: "x", scans: 7) }, new IndexAdviceOptions(), null).ToList();
-        Assert.Equal(2, advice.Count);
-        var dup = Assert.Single(advice, a => a.Kind == DbIndexAdviceKind.DuplicateIndex);
-        Assert.Equal(("b", "a", "DROP INDEX CONCURRENTLY \"public\".\"b\";"), (dup.Index, dup.DuplicateOf, dup.FixStatement));
-        Assert.Equal("a", Assert.Single(advice, a => a.Kind == DbIndexAdviceKind.UnusedIndex).Index);
-        Assert.All(advice, a => Assert.Equal((CheckStatus.Warning, "IndexAdvice", "Database"), (a.Status, a.Check, a.Area)));
-        Assert.Contains("never reset", advice[0].Reason);
+        var dup = Assert.Single(advice);
+        Assert.Equal((DbIndexAdviceKind.DuplicateIndex, "b", "a", "DROP INDEX CONCURRENTLY \"public\".\"b\";"), (dup.Kind, dup.Index, dup.DuplicateOf, dup.FixStatement));
+        Assert.Equal((CheckStatus.Warning, "IndexAdvice", "Database"), (dup.Status, dup.Check, dup.Area));
+        Assert.Contains("never reset", dup.Reason);
+        Assert.Contains("a has not been scanned either, but drop only one of the pair", dup.Reason);
+
+        // Three identical indexes: the two younger go, the keeper stays.
+        var three = IndexRules.Evaluate(new[] { Index("a", 1), Index("b", 2), Index("c", 3) }, new IndexAdviceOptions(), null).ToList();
+        Assert.Equal(new[] { "b", "c" }, three.Select(a => a.Index).Order());
+        Assert.All(three, a => Assert.Equal(DbIndexAdviceKind.DuplicateIndex, a.Kind));
+
+        // Only unused indexes asked for: the duplicate may be named as unused, its keeper never.
+        var unusedOnly = IndexRules.Evaluate(new[] { Index("a", 1), Index("b", 2) }, new IndexAdviceOptions { Duplicate = false }, null).ToList();
+        Assert.Equal("b", Assert.Single(unusedOnly).Index);
+
+        // An unused keeper of a used duplicate is no drop candidate either; a lone unused index still is.
+        var lone = IndexRules.Evaluate(new[] { Index("a", 1), Index("b", 2, scans: 9), Index("solo", 4, key: "y") }, new IndexAdviceOptions(), null).ToList();
+        Assert.Equal(new[] { ("b", DbIndexAdviceKind.DuplicateIndex), ("solo", DbIndexAdviceKind.UnusedIndex) }, lone.Select(a => (a.Index, a.Kind)).OrderBy(x => x.Index));
     }
 
     [Fact]

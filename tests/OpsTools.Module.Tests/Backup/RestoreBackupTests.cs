@@ -142,8 +142,11 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
         Assert.Equal(new[] { db, copy }, Databases(db));
     }
 
-    [Fact]
-    public void WhatIf_prints_the_plan_and_changes_nothing()
+    [Theory]
+    [InlineData("$b | Restore-Backup @Pg -WhatIf -Verbose")]
+    // Issue 10: with $WhatIfPreference = $true (a whole script dry-run), -Force replaced the target database.
+    [InlineData("$WhatIfPreference = $true; $VerbosePreference = 'Continue'; Get-Backup -Path $store -Latest | Restore-Backup @Pg -Force")]
+    public void WhatIf_prints_the_plan_and_changes_nothing(string invocation)
     {
         var db = NewDatabase();
         using var s = new ModuleSession();
@@ -153,7 +156,7 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
         var files = Directory.GetFiles(_store, "*", SearchOption.AllDirectories).Length;
         var manifest = File.ReadAllText(Directory.GetFiles(_store, "*.manifest.json", SearchOption.AllDirectories).Single());
 
-        var r = s.Run(Setup(db) + "$b | Restore-Backup @Pg -WhatIf -Verbose");
+        var r = s.Run(Setup(db) + invocation);
         Assert.Null(r.Terminating);
         Assert.Empty(r.Errors);
         Assert.Empty(r.Output);
@@ -161,6 +164,7 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
         Assert.Contains("_restore_", plan);
         Assert.Contains("_pre_restore_", plan);
         Assert.Contains("Safety backup", plan);
+        Assert.Contains("What if:", s.Host.Text);
         Assert.Equal(changed, State(db));
         Assert.Equal(new[] { db }, Databases(db));
         Assert.Equal(files, Directory.GetFiles(_store, "*", SearchOption.AllDirectories).Length);

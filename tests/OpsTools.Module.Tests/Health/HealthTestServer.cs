@@ -28,6 +28,9 @@ public sealed class HealthTestServer : IDisposable
         app.MapGet("/spring-down", () => Results.Text(
             """{"status":"DOWN","components":{"db":{"status":"DOWN","details":{"error":"Connection refused","password":"db-pw-LEAK"}},"ping":{"status":"UP"},"grp":{"status":"UP","components":{"a":{"status":"UP"}}}}}""",
             "application/vnd.spring-boot.actuator.v3+json", statusCode: 503));
+        // A service that is up (200, overall UP) but lists one component down: degraded.
+        app.MapGet("/partial-down", () => Results.Text(
+            """{"status":"UP","components":{"db":{"status":"UP"},"search":{"status":"DOWN","details":{"error":"index unreachable"}}}}""", "application/json"));
         app.MapGet("/fail500", () => Results.Text("boom", "text/plain", statusCode: 500));
         app.MapGet("/garbage", () => Results.Text("{\"status\": \"UP\", oops", "application/json"));
         app.MapGet("/text-ok", () => Results.Text("OK", "text/plain"));

@@ -64,7 +64,7 @@ public sealed class ExportOpsReportTests : IDisposable
         s.Host.ChoiceAnswer = 0; // "Yes"
         r = s.Run(Results + $"\n$results | Export-OpsReport -Path '{file}' -Confirm");
         Assert.True(File.Exists(file));
-        Assert.Equal(file, Assert.IsType<FileInfo>(Assert.Single(r.Output).BaseObject).FullName);
+        Assert.Empty(r.Output);
     }
 
     [Fact]
@@ -167,26 +167,50 @@ public sealed class ExportOpsReportTests : IDisposable
     }
 
     [Fact]
-    public void Path_writes_the_file_atomically_creates_folders_and_outputs_the_FileInfo()
+    public void Path_writes_the_file_atomically_owner_only_and_prints_nothing()
     {
         using var s = new ModuleSession();
-        var path = Path.Combine(_dir, "reports", "nested", "daily.md");
+        var path = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir, "reports", "nested")).FullName, "daily.md");
         File.WriteAllText(Path.Combine(_dir, "keep.txt"), "x");
         var r = s.Run(Results + $"\n$results | Export-OpsReport -Path '{path}'");
         Assert.Null(r.Terminating);
-        var fi = Assert.IsType<FileInfo>(Assert.Single(r.Output).BaseObject);
-        Assert.Equal(path, fi.FullName);
+        Assert.Empty(r.Errors);
+        Assert.Empty(r.Output); // like Out-File and Export-Csv: cron mails whatever reaches stdout
+        Assert.Equal("", s.Invoke(Results + $"\n$results | Export-OpsReport -Path '{path}' | Out-String").Single().BaseObject);
         Assert.StartsWith("# OpsTools report", File.ReadAllText(path));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
 
         // Overwrite with another format: replaced whole, no temporary files left.
         s.Invoke(Results + $"\n$results | Export-OpsReport -Format Json -Path '{path}'");
         Assert.StartsWith("{", File.ReadAllText(path));
         Assert.Equal(new[] { "daily.md" }, Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
 
         // A relative path resolves against the session's location.
         s.Invoke($"$null = $ExecutionContext.SessionState.Path.SetLocation('{_dir}')");
-        s.Invoke(Results + "\n$results | Export-OpsReport -Format Html -Path ./rel/r.html");
-        Assert.True(File.Exists(Path.Combine(_dir, "rel", "r.html")));
+        s.Invoke(Results + "\n$results | Export-OpsReport -Format Html -Path ./r.html");
+        Assert.True(File.Exists(Path.Combine(_dir, "r.html")));
+    }
+
+    [Fact]
+    public void A_missing_folder_is_refused_like_Out_File_does_and_nothing_is_created()
+    {
+        using var s = new ModuleSession();
+        var path = Path.Combine(_dir, "no", "such", "dir", "r.html");
+        var r = s.Run(Results + $"\n$ran = $false; $results | ForEach-Object {{ $ran = $true; $_ }} | Export-OpsReport -Format Html -Path '{path}'; $ran");
+        var failure = Failure(r);
+        Assert.Contains("ReportFolderNotFound", failure.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.ObjectNotFound, failure.CategoryInfo.Category);
+        Assert.Contains($"the folder '{Path.GetDirectoryName(path)}' does not exist", failure.Exception.Message);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "no")), "the folder tree must not be created");
+        Assert.Equal(false, Assert.Single(r.Output).BaseObject); // refused before any result was consumed
+
+        // -WhatIf on the same path: no error, nothing created.
+        r = s.Run(Results + $"\n$results | Export-OpsReport -Path '{path}' -WhatIf");
+        Assert.Empty(r.Errors);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "no")));
     }
 
     [Fact]
@@ -273,7 +297,7 @@ public sealed class ExportOpsReportTests : IDisposable
                 $results | Export-OpsReport -Path '{path}'
                 """);
             Assert.Null(r.Terminating);
-            Assert.IsType<FileInfo>(Assert.Single(r.Output).BaseObject);
+            Assert.Empty(r.Output);
             var host = s.Host.Text;
             Assert.Contains("##vso[task.logissue type=error]X t: m\n", host);
             Assert.Contains("##vso[task.logissue type=warning]Disk,Usage: a|b: 50%AZP25 free%0Asecond line\n", host);
@@ -297,7 +321,7 @@ public sealed class ExportOpsReportTests : IDisposable
     {
         using var s = new ModuleSession();
         var env = EnvFile("DiskFreeCriticalPercent = 100");
-        var report = Path.Combine(_dir, "out", "daily.md");
+        var report = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir, "out")).FullName, "daily.md");
         var r = s.Run($"Invoke-DailyCheck -Environment '{env}' -FailOn Critical | Export-OpsReport -Path '{report}'");
 
         var failure = Failure(r);
@@ -311,11 +335,11 @@ public sealed class ExportOpsReportTests : IDisposable
         Assert.Contains("MemoryUsage", md);
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(report)!, "*.tmp"));
 
-        // The same pipeline without a failure: written in EndProcessing, FileInfo output.
+        // The same pipeline without a failure: written in EndProcessing, nothing output.
         var ok = s.Run($"Invoke-DailyCheck -Environment '{EnvFile("DiskFreeCriticalPercent = 0; DiskFreeWarningPercent = 0; MemoryWarningPercent = 100; MemoryCriticalPercent = 100")}' -FailOn Critical | Export-OpsReport -Path '{report}'");
         Assert.Null(ok.Terminating);
         Assert.Empty(ok.Errors);
-        Assert.IsType<FileInfo>(Assert.Single(ok.Output).BaseObject);
+        Assert.Empty(ok.Output);
         Assert.Contains("Critical: 0", File.ReadAllText(report));
     }
 
