@@ -109,7 +109,7 @@ public sealed class LogPodTests : IDisposable
             var recent = Assert.Single(s.Run(_k.PowerShellSetup(_ns) + "; Measure-LogError @Kube -Deployment api -Since 22m").Output);
             Assert.Equal(2 * 5, L(recent, "Matched"));
             // the previous container of the first pod
-            var prev = s.Run(_k.PowerShellSetup(_ns) + $"; Search-Log @Kube -Pod {pods[0]} -Previous -Pattern fatal");
+            var prev = s.Run(_k.PowerShellSetup(_ns) + $"; Search-Log @Kube -Pod {pods[0]} -PodContainer api -Previous -Pattern fatal");
             Assert.Equal("FATAL out of memory", P(Assert.Single(prev.Output), "Line"));
         }
         finally { File.Delete(file); }
