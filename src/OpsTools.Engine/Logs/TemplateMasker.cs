@@ -54,7 +54,9 @@ public static class TemplateMasker
         if (eq > 0 && eq < token.Length - 1 && IsWordy(token[..eq]))
         {
             sb.Append(token[..(eq + 1)]);
-            MaskToken(token[(eq + 1)..], sb);
+            var value = token[(eq + 1)..];
+            if (value.Length >= 2 && value[0] is '"' or '\'' && value.TrimEnd(",;.")[^1] == value[0]) { sb.Append("<STR>").Append(value[value.TrimEnd(",;.").Length..]); return; }
+            MaskToken(value, sb);
             return;
         }
         // Leading and trailing punctuation stays.
