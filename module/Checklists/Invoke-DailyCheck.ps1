@@ -13,7 +13,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker', 'Metrics', 'Redis', 'Queues', 'PgBouncer')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker', 'Metrics', 'Redis', 'Queues', 'PgBouncer', 'Logs')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -72,6 +72,8 @@ function Invoke-DailyCheck {
 
         if ('Metrics' -notin $Skip -and $Environment -and ($Environment.Prometheus -or $Environment.Alertmanager -or $Environment.Metrics.Count -or $Environment.AppFigures.Count)) {
             & $run 'Metrics' 'Metrics' { Get-OpsMetricsCheck -OpsEnvironment $Environment }
+        if ('Logs' -notin $Skip -and $Environment -and $Environment.Logs) {
+            & $run 'LogErrors' 'Logs' { Get-OpsLogCheck -OpsEnvironment $Environment }
         }
 
         # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.

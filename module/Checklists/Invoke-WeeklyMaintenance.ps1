@@ -14,7 +14,7 @@ function Invoke-WeeklyMaintenance {
         [SupportsWildcards()]
         [string[]] $Instance,
 
-        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune')]
+        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune', 'LogCleanup')]
         [string[]] $Skip = @(),
 
         [switch] $PruneAllImages,
@@ -33,7 +33,7 @@ function Invoke-WeeklyMaintenance {
         $envName = $Environment.Name
         $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
         $databases = @(Select-OpsDatabase -OpsEnvironment $Environment -Instance $Instance)
-        if ($databases.Count -eq 0 -and -not $Environment.Docker) {
+        if ($databases.Count -eq 0 -and -not $Environment.Docker -and -not $Environment.Logs) {
             $exception = [OpsTools.OpsToolsException]::new('DbNoDatabases', [OpsTools.OpsErrorKind]::NotFound,
                 "The environment '$envName' names no databases$(if ($Instance) { " matching -Instance $($Instance -join ', ')" }) (add a Databases section, see about_OpsTools_Environments).", $envName, $null)
             $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'DbNoDatabases', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $envName))
@@ -163,6 +163,11 @@ function Invoke-WeeklyMaintenance {
                     Message = "Retention $verb $($removed.Count) backup(s) ($([Math]::Round($bytes / 1MB, 1)) MB), kept $(@($decisions | Where-Object Action -eq ([OpsTools.Backup.RetentionAction]::Keep)).Count)$(if ($failed.Count) { "; $($failed.Count) could not be removed: $(@($failed | ForEach-Object { $_.Reason }) -join '; ')" })."
                 }
             }
+        }
+
+        # Logs: old log files (the runbooks' find logs/ -name "*.log" -mtime +30 -delete), per Logs.Cleanup rule.
+        if ($Environment.Logs -and $Environment.Logs.Cleanup.Count -gt 0 -and 'LogCleanup' -notin $Skip) {
+            Invoke-OpsCheckStep -StepCheck 'LogCleanup' -StepArea 'Logs' -EnvironmentName $envName -Collector $results -Step { Get-OpsLogCleanup -OpsEnvironment $Environment }
         }
 
         # Docker: unused images (the runbooks' docker image prune).

@@ -56,6 +56,8 @@ public static class EnvironmentReader
 
         MetricsSettingsReader.Read(data, source, env);
         DataStoreSettingsReader.Read(data, env, source, path);
+        if (TryGet(data, "Logs", out var logs) && logs is not null)
+            env.Logs = ReadLogs(AsTable(logs, $"{source}: Logs"), $"{source}: Logs", path);
 
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)
@@ -167,6 +169,83 @@ public static class EnvironmentReader
         if (TryGet(table, "TlsVerify", out var verify) && verify is not null)
             d.TlsVerify = verify is bool b ? b : throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}.TlsVerify: expected $true or $false.");
         return d;
+    }
+
+    private static readonly string[] LogsKeys = { "Paths", "Containers", "Deployments", "JournalUnits", "JournalPriority", "Pattern", "CaseSensitive", "Classes", "Cleanup" };
+    private static readonly string[] CleanupKeys = { "Path", "Include", "OlderThanDays", "Recurse" };
+
+    private static LogSettings ReadLogs(IDictionary<string, object?> table, string where, string? path)
+    {
+        var unknown = table.Keys.Where(k => !LogsKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", LogsKeys)}.");
+        IReadOnlyList<string> Strings(string key) => TryGet(table, key, out var v) && v is not null
+            ? AsList(v).Select(x => Convert.ToString(x, CultureInfo.InvariantCulture) ?? "").Where(x => x.Length > 0).ToList() : Array.Empty<string>();
+        string Rooted(string p) => path is not null && !System.IO.Path.IsPathRooted(p) && !p.StartsWith('~')
+            ? System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, p)) : p;
+        var s = new LogSettings
+        {
+            Paths = Strings("Paths").Select(Rooted).ToList(),
+            Containers = Strings("Containers"),
+            Deployments = Strings("Deployments"),
+            JournalUnits = Strings("JournalUnits"),
+            JournalPriority = GetString(table, "JournalPriority"),
+            Pattern = GetString(table, "Pattern"),
+            CaseSensitive = GetBool(table, "CaseSensitive", where),
+        };
+        foreach (var (key, pattern) in new[] { ("Pattern", s.Pattern) })
+            if (pattern is not null) CheckRegex(pattern, $"{where}.{key}");
+        if (TryGet(table, "Classes", out var classes) && classes is not null)
+        {
+            var dict = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (name, value) in AsTable(classes, $"{where}.Classes"))
+            {
+                var rx = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+                CheckRegex(rx, $"{where}.Classes.{name}");
+                dict[name] = rx;
+            }
+            s.Classes = dict;
+        }
+        if (TryGet(table, "Cleanup", out var cleanup) && cleanup is not null)
+        {
+            var rules = new List<LogCleanupRule>();
+            foreach (var (item, i) in AsList(cleanup).Select((x, i) => (x, i)))
+            {
+                var w = $"{where}.Cleanup[{i}]";
+                var t = AsTable(item, w);
+                var bad = t.Keys.Where(k => !CleanupKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+                if (bad.Count > 0)
+                    throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                        $"{w}: unknown key(s) {string.Join(", ", bad.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", CleanupKeys)}.");
+                var rule = new LogCleanupRule
+                {
+                    Path = Rooted(GetString(t, "Path") ?? throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                        $"{w}: a cleanup rule needs a Path, e.g. @{{ Path = '/app/logs'; Include = '*.log'; OlderThanDays = 30 }}.")),
+                    Recurse = GetBool(t, "Recurse", w),
+                };
+                if (TryGet(t, "Include", out var inc) && inc is not null)
+                    rule.Include = AsList(inc).Select(x => Convert.ToString(x, CultureInfo.InvariantCulture) ?? "").Where(x => x.Length > 0).ToList();
+                if (TryGet(t, "OlderThanDays", out var days) && days is not null)
+                {
+                    rule.OlderThanDays = ToDouble(days, $"{w}.OlderThanDays");
+                    if (rule.OlderThanDays < 1)
+                        throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{w}.OlderThanDays: at least 1 day, not {rule.OlderThanDays}.");
+                }
+                rules.Add(rule);
+            }
+            s.Cleanup = rules;
+        }
+        return s;
+    }
+
+    private static void CheckRegex(string pattern, string where)
+    {
+        try { _ = new System.Text.RegularExpressions.Regex(pattern); }
+        catch (ArgumentException e)
+        {
+            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: '{pattern}' is not a valid regular expression: {e.Message}");
+        }
     }
 
     private static int NonNegative(int value, string where) => value >= 0 ? value

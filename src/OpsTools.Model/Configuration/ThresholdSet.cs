@@ -93,6 +93,10 @@ public sealed class ThresholdSet
     public double PgBouncerMaxWaitCriticalSeconds { get; set; } = 5;
     /// <summary>PgBouncer: server connections open as a share of pool_size that warns (the pool is nearly full).</summary>
     public double PgBouncerPoolUsedWarningPercent { get; set; } = 80;
+    /// <summary>Error lines of one log source in the checked span (the daily check: the last 24 hours) at which it is a warning.</summary>
+    public double LogErrorWarningCount { get; set; } = 10;
+    /// <summary>Error lines of one log source in the checked span at which it is critical.</summary>
+    public double LogErrorCriticalCount { get; set; } = 100;
 
     private static readonly PropertyInfo[] Settable =
         typeof(ThresholdSet).GetProperties(BindingFlags.Public | BindingFlags.Instance)
