@@ -11,7 +11,7 @@ namespace OpsTools.Commands.Logs;
 /// <para type="synopsis">Shows how much space log folders and files take, as du -sh does (du -sh /app/logs/*).</para>
 /// <para type="description">One LogSizeInfo per folder or file: bytes (the files' lengths added up, as du -sb), a du -h size, the number of files and the newest and oldest last write. Wildcards name several entries (/app/logs/* gives one row per entry, largest first). Links are never followed: a linked folder is not entered and a linked file is not counted. Without -Path, the folders of the environment's Logs.Paths and Logs.Cleanup rules.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "LogSize")]
+[Cmdlet(VerbsCommon.Get, "LogSize", HelpUri = HelpLinks.Base + "Get-LogSize.md")]
 [OutputType(typeof(LogSizeInfo))]
 public sealed class GetLogSizeCommand : OpsCmdlet
 {

@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Collections;
 using System.Diagnostics;
 using System.Management.Automation;
@@ -10,7 +11,7 @@ namespace OpsTools.Commands.Logs;
 /// <para type="synopsis">Analyses logs in one streaming pass: error count per hour, the top error messages as templates, 401/403 counts, named error classes and levels, with counts that add up.</para>
 /// <para type="description">The runbooks' 'grep "ERROR" logs/api_$(date +%Y%m%d).log | wc -l', 'grep "401\|403" ... | wc -l', 'docker logs shrimp-postgres 2>&amp;1 | grep ERROR', 'kubectl logs -l app=api | grep -i error' and "review error logs", as one pass over any log source: files and globs (rotated .gz too), containers, every pod of a deployment, the systemd journal. The format of each input is detected from its first lines (ISO 8601, syslog or access-log text, JSON lines, logfmt, CRI with partial lines joined, Docker json-file, journal JSON). A line is an error when it matches -Pattern (a regular expression tested against the whole line, as grep does; default 'error|critical|fatal', case-insensitive). One LogErrorSummary per source: LinesRead = Matched + NotMatched + OutOfRange + Unparsed + PartialLines, exactly; lines that do not fit their format are counted and shown (UnparsedExamples), never dropped. Memory stays flat: the number of distinct templates is bounded (-MaxTemplates), and the summary says when the bound was reached. The summary is also a check result: Matched against LogErrorWarningCount / LogErrorCriticalCount.</para>
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Measure, "LogError")]
+[Cmdlet(VerbsDiagnostic.Measure, "LogError", HelpUri = HelpLinks.Base + "Measure-LogError.md")]
 [OutputType(typeof(LogErrorSummary))]
 public sealed class MeasureLogErrorCommand : LogSourceCmdlet
 {

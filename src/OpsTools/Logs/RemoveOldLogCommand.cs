@@ -12,7 +12,7 @@ namespace OpsTools.Commands.Logs;
 /// <para type="synopsis">Removes old log files by age and name pattern (find logs/ -name "*.log" -mtime +30 -delete), with -WhatIf listing every file and the bytes it frees.</para>
 /// <para type="description">Files in -Path (with -Recurse also in its subfolders) whose name matches -Include (default *.log, *.log.*, *.gz) and not -Exclude, and whose last write is older than -OlderThan. Links are never followed: a linked folder is not entered, a linked file is never removed, and each file is checked again to be a plain file inside the folder just before it goes. ConfirmImpact High: asks unless -Force; -WhatIf (or $WhatIfPreference) lists each file with its size and removes nothing. One LogRemoval per file (Action Removed, WhatIf, Declined or Failed; Bytes freed). Without -Path, the environment's Logs.Cleanup rules.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "OldLog", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "OldLog", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Base + "Remove-OldLog.md")]
 [OutputType(typeof(LogRemoval))]
 public sealed class RemoveOldLogCommand : OpsCmdlet
 {

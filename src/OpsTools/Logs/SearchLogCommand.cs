@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using System.Threading.Channels;
 using OpsTools.Engine.Logs;
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Logs;
 /// <para type="synopsis">Finds the log lines that match a pattern, like grep -n -C, as objects with their source, line number, time and level; -Count counts like grep -c.</para>
 /// <para type="description">The runbooks' 'grep "ERROR\|CRITICAL" logs/api_$(date +%Y%m%d).log | tail -20' and 'grep "rate limit exceeded" ...' over files and globs (rotated .gz too), containers, pods of a deployment and the journal. Files are read in large blocks and searched with a literal prefilter, so only candidate lines are decoded; each hit is written as soon as it is found (LogMatch: Source, LineNumber, Time from the line itself or the entry it continues, Level, Line, PreContext, PostContext). -Count returns the number of matching lines per file (grep -c) or per source.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Search, "Log")]
+[Cmdlet(VerbsCommon.Search, "Log", HelpUri = HelpLinks.Base + "Search-Log.md")]
 [OutputType(typeof(LogMatch), typeof(LogMatchCount), typeof(string))]
 public sealed class SearchLogCommand : LogSourceCmdlet
 {
