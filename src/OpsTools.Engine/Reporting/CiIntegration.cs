@@ -95,7 +95,7 @@ public static class ReportFile
         try
         {
             Directory.CreateDirectory(dir);
-            File.WriteAllText(temp, text, new UTF8Encoding(false));
+            Security.DataFiles.WriteAllText(temp, text, new UTF8Encoding(false));
             File.Move(temp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
