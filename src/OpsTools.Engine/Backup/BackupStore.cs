@@ -143,6 +143,7 @@ public sealed class BackupStore
                 var info = Orphan(entry, group, "");
                 var age = DateTime.UtcNow - info.EndTime;
                 var stale = age > BackupRetention.LeftoverGrace;
+                if (!stale) continue; // a running backup may be writing it: not listed (as before)
                 info.ManifestPath = "";
                 info.LastTestMessage = string.Create(CultureInfo.InvariantCulture,
                     $"Temporary file of an unfinished backup, last written {FormatAge(age)} ago: ") + (stale

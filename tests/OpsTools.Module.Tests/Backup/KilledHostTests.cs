@@ -164,7 +164,7 @@ public sealed class KilledHostTests : IDisposable
         Assert.Empty(without.Output);
         var r = s.Run($"Get-Backup -Path {Q(store)} -IncludeIncomplete");
         Assert.Empty(r.Errors);
-        Assert.Equal(2, r.Output.Count);
+        Assert.Single(r.Output); // the fresh one may belong to a running backup: not listed
         var old = Assert.Single(r.Output, o => (string)RunResult.Prop(o, "Path")! == stale);
         Assert.Equal("Incomplete", RunResult.Prop(old, "Verification")!.ToString());
         Assert.Contains("3 d", (string)RunResult.Prop(old, "LastTestMessage")!);
