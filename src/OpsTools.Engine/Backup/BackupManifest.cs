@@ -67,7 +67,8 @@ public sealed class BackupManifest
         var temp = Path.Combine(dir, "." + Path.GetFileName(manifestPath) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
         try
         {
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            // Owner-only (or the mode a backup group was given); a rewrite keeps the mode the manifest has.
+            using (var fs = Security.DataFiles.Create(temp, FileMode.CreateNew, fileMode: Security.DataFiles.ExistingMode(manifestPath)))
             {
                 JsonSerializer.Serialize(fs, this, Json);
                 fs.Flush(flushToDisk: true);

@@ -55,7 +55,12 @@ public static class BackupRetention
                 var age = nowUtc - b.EndTime;
                 RetentionAction action;
                 string reason;
-                if (b.Verification == BackupVerification.Incomplete)
+                if (b.Verification == BackupVerification.Incomplete && b.EndTime > nowUtc + BackupStore.FutureTolerance)
+                {
+                    action = RetentionAction.Keep;
+                    reason = "kept, not counted: its manifest is dated in the future (a wrong clock or an edited manifest); check it by hand";
+                }
+                else if (b.Verification == BackupVerification.Incomplete)
                 {
                     var limit = days is { } dd && dd > LeftoverGrace ? dd : LeftoverGrace;
                     if (age > limit)

@@ -53,7 +53,13 @@ public sealed class BackupStore
     /// gone, and archives without a manifest come back with Verification = Incomplete and a message,
     /// so they are visible but never taken for good backups.
     /// </summary>
-    public List<BackupInfo> List(string? name = null)
+    /// <summary>How far in the future a manifest's date may be (clocks of two hosts writing one store) before it is not trusted.</summary>
+    public static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(10);
+
+    public List<BackupInfo> List(string? name = null) => List(name, DateTime.UtcNow);
+
+    /// <summary>The listing as of <paramref name="nowUtc"/> (a manifest dated after it, beyond <see cref="FutureTolerance"/>, is not trusted).</summary>
+    public List<BackupInfo> List(string? name, DateTime nowUtc)
     {
         var result = new List<BackupInfo>();
         if (!Directory.Exists(Root)) return result;
@@ -70,8 +76,25 @@ public sealed class BackupStore
                 {
                     var m = BackupManifest.Read(manifestPath);
                     info = m.ToInfo(manifestPath, Root);
-                    described.Add(info.Path);
-                    if (!File.Exists(info.Path) && !Directory.Exists(info.Path))
+                    var sibling = manifestPath[..^".manifest.json".Length];
+                    if (!IsEntryOf(group, info.Path))
+                    {
+                        // A manifest naming an archive elsewhere (../, an absolute path, a link): that archive is never listed or used.
+                        var named = info.Path;
+                        info = Orphan(sibling, group, $"The manifest names an archive outside its folder of the store ('{named}'): it is not used. Remove the manifest or restore it from a copy.");
+                        info.ManifestPath = System.IO.Path.GetFullPath(manifestPath);
+                        described.Add(sibling);
+                    }
+                    else if (m.EndTime > nowUtc + FutureTolerance || m.StartTime > nowUtc + FutureTolerance)
+                    {
+                        // A skewed clock or an edited manifest: a date in the future would stay "newest" forever.
+                        described.Add(info.Path);
+                        info.Verification = BackupVerification.Incomplete;
+                        info.LastTestMessage = string.Create(CultureInfo.InvariantCulture,
+                            $"The manifest's date {m.EndTime:yyyy-MM-dd HH:mm:ss}Z is in the future (now {nowUtc:yyyy-MM-dd HH:mm:ss}Z): a wrong clock on the host that wrote it, or an edited manifest. It is not trusted as the newest backup and does not count toward KeepLast; check the clock, then run Test-Backup on it.");
+                    }
+                    else described.Add(info.Path);
+                    if (info.Verification != BackupVerification.Incomplete && !File.Exists(info.Path) && !Directory.Exists(info.Path))
                     {
                         info.Verification = BackupVerification.Incomplete;
                         info.LastTestMessage = $"The archive '{info.Path}' named by the manifest is missing.";
@@ -94,6 +117,45 @@ public sealed class BackupStore
         }
         return result.OrderByDescending(b => b.EndTime).ThenByDescending(b => b.Id, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>True when <paramref name="path"/> is a direct entry of the group folder (no "..", no absolute path elsewhere).</summary>
+    internal static bool IsEntryOf(string group, string path)
+    {
+        var cmp = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        var full = System.IO.Path.GetFullPath(path).TrimEnd('/', '\\');
+        var parent = System.IO.Path.GetDirectoryName(full);
+        return parent is not null && string.Equals(parent.TrimEnd('/', '\\'), System.IO.Path.GetFullPath(group).TrimEnd('/', '\\'), cmp);
+    }
+
+    /// <summary>
+    /// The hidden temporary files and folders of unfinished backups (".&lt;file&gt;.partial"), each as an Incomplete entry whose
+    /// message gives its age: young ones may still be written by a running backup; older than a day, they are leftovers of a
+    /// killed backup (Invoke-BackupRetention removes those).
+    /// </summary>
+    public List<BackupInfo> ListPartials(string? name = null)
+    {
+        var result = new List<BackupInfo>();
+        if (!Directory.Exists(Root)) return result;
+        var groups = name is null ? Directory.GetDirectories(Root) : new[] { GroupDirectory(name) };
+        foreach (var group in groups.Where(Directory.Exists))
+            foreach (var entry in Directory.EnumerateFileSystemEntries(group, ".*.partial"))
+            {
+                var info = Orphan(entry, group, "");
+                var age = DateTime.UtcNow - info.EndTime;
+                var stale = age > BackupRetention.LeftoverGrace;
+                if (!stale) continue; // a running backup may be writing it: not listed (as before)
+                info.ManifestPath = "";
+                info.LastTestMessage = string.Create(CultureInfo.InvariantCulture,
+                    $"Temporary file of an unfinished backup, last written {FormatAge(age)} ago: ") + (stale
+                    ? "a leftover of a backup that was killed or crashed. Invoke-BackupRetention removes it."
+                    : "a backup may still be writing it (left alone for a day).");
+                result.Add(info);
+            }
+        return result;
+    }
+
+    private static string FormatAge(TimeSpan age) =>
+        age.TotalDays >= 1 ? $"{(int)age.TotalDays} d {age.Hours} h" : age.TotalHours >= 1 ? $"{(int)age.TotalHours} h {age.Minutes} min" : $"{Math.Max(0, (int)age.TotalMinutes)} min";
 
     private BackupInfo Orphan(string archive, string group, string message)
     {

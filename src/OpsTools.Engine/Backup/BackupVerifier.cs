@@ -147,8 +147,8 @@ public static class BackupVerifier
             r.PgRestore = tool.ToString();
             progress?.Invoke(new BackupTestProgress("Reading the archive's table of contents (pg_restore --list)"));
             log?.Invoke($"{tool.Path} --list '{archive}'");
-            PgProcess.Outcome list;
-            try { list = await PgProcess.RunAsync(tool.Path, new[] { "--list", archive }, null, null, ListTimeout, cancellationToken).ConfigureAwait(false); }
+            PgToolProcess.Outcome list;
+            try { list = await PgToolProcess.RunAsync(PgToolProcess.StartInfo(tool, null, new[] { "--list", archive }, ApplicationName), null, ListTimeout, cancellationToken).ConfigureAwait(false); }
             catch (OpsToolsException e)
             {
                 r.ArchiveReadable = false;
@@ -313,10 +313,10 @@ public static class BackupVerifier
         args.Add(archive);
         log?.Invoke($"{tool.Path} {string.Join(' ', args)} (connection settings in the child's environment)");
         var restoring = 0;
-        PgProcess.Outcome restore;
+        PgToolProcess.Outcome restore;
         try
         {
-            restore = await PgProcess.RunAsync(tool.Path, args, ChildEnvironment(server), line =>
+            restore = await PgToolProcess.RunAsync(PgToolProcess.StartInfo(tool, server, args, ApplicationName, withDatabase: false), line =>
             {
                 var m = DataLine.Match(line);
                 if (m.Success)
@@ -517,33 +517,10 @@ public static class BackupVerifier
         return $"opstools_drill_{(part.Length == 0 ? "db" : part)}_{Guid.NewGuid().ToString("N")[..8]}";
     }
 
-    /// <summary>The child's libpq environment: where and who, with the password only here (never on the command line).</summary>
-    internal static Dictionary<string, string?> ChildEnvironment(PgTarget target)
-    {
-        var b = new NpgsqlConnectionStringBuilder(target.ConnectionStringForTools);
-        var env = new Dictionary<string, string?>
-        {
-            ["PGHOST"] = b.Host,
-            ["PGPORT"] = b.Port.ToString(CultureInfo.InvariantCulture),
-            ["PGUSER"] = b.Username,
-            ["PGAPPNAME"] = "OpsTools Test-Backup",
-            ["PGCONNECT_TIMEOUT"] = Math.Max(2, b.Timeout).ToString(CultureInfo.InvariantCulture),
-            // Nothing inherited may send the child elsewhere.
-            ["PGDATABASE"] = null, ["PGSERVICE"] = null, ["PGSERVICEFILE"] = null, ["PGOPTIONS"] = null,
-            ["PGHOSTADDR"] = null, ["PGTARGETSESSIONATTRS"] = null,
-        };
-        env["PGPASSWORD"] = string.IsNullOrEmpty(b.Password) ? null : b.Password;
-        env["PGSSLMODE"] = b.SslMode switch
-        {
-            SslMode.Disable => "disable",
-            SslMode.Allow => "allow",
-            SslMode.Require => "require",
-            SslMode.VerifyCA => "verify-ca",
-            SslMode.VerifyFull => "verify-full",
-            _ => "prefer",
-        };
-        return env;
-    }
+    public const string ApplicationName = "OpsTools Test-Backup";
+
+    /// <summary>The child's libpq environment (<see cref="PgToolProcess.ChildEnvironment"/>): the database is named with --dbname.</summary>
+    internal static Dictionary<string, string?> ChildEnvironment(PgTarget target) => PgToolProcess.ChildEnvironment(target, ApplicationName, withDatabase: false);
 
     internal static int? MajorOf(string? version)
     {
@@ -554,75 +531,4 @@ public static class BackupVerifier
 
     private static string Tables(IReadOnlyList<string> keys) =>
         (keys.Count == 1 ? "table " : $"{keys.Count} tables: ") + string.Join(", ", keys.Take(10)) + (keys.Count > 10 ? ", ..." : "");
-}
-
-/// <summary>Runs a PostgreSQL client program: no shell, arguments as a list, stderr captured, the whole tree killed on Ctrl+C or timeout.</summary>
-internal static class PgProcess
-{
-    internal sealed record Outcome(int ExitCode, List<string> StdoutLines, List<string> StderrLines)
-    {
-        /// <summary>What went wrong, from stderr (errors first), scrubbed of secrets and kept short.</summary>
-        public string ErrorSummary
-        {
-            get
-            {
-                var errors = StderrLines.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("FATAL", StringComparison.Ordinal)
-                    || l.Contains("could not", StringComparison.OrdinalIgnoreCase) || l.Contains("Command was", StringComparison.Ordinal) || l.Contains("DETAIL", StringComparison.Ordinal)).ToList();
-                if (errors.Count == 0) errors = StderrLines.TakeLast(5).ToList();
-                var text = string.Join(" ", errors.Select(l => l.Trim())).Trim();
-                if (text.Length == 0) text = $"exit code {ExitCode}, nothing on stderr";
-                if (text.Length > 2000) text = text[..2000] + " ...";
-                return Redaction.ScrubText(text);
-            }
-        }
-    }
-
-    public static async Task<Outcome> RunAsync(string exe, IEnumerable<string> args, IDictionary<string, string?>? environment,
-        Action<string>? onStderrLine, TimeSpan? timeout, CancellationToken cancellationToken)
-    {
-        var psi = new ProcessStartInfo(exe)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (environment is not null)
-            foreach (var (k, v) in environment)
-                if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-        cancellationToken.ThrowIfCancellationRequested();
-        using var p = Process.Start(psi) ?? throw new OpsToolsException("PgToolFailed", OpsErrorKind.OperationFailed, $"{exe} did not start.", exe);
-        p.StandardInput.Close();
-        var stdout = new List<string>();
-        var stderr = new List<string>();
-        var readOut = Task.Run(async () => { while (await p.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } l) stdout.Add(l); }, CancellationToken.None);
-        var readErr = Task.Run(async () =>
-        {
-            while (await p.StandardError.ReadLineAsync().ConfigureAwait(false) is { } l)
-            {
-                lock (stderr) stderr.Add(l);
-                onStderrLine?.Invoke(l);
-            }
-        }, CancellationToken.None);
-        using var limit = timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
-        try
-        {
-            await p.WaitForExitAsync(linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } catch (System.ComponentModel.Win32Exception) { }
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try { await p.WaitForExitAsync(grace.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new OpsToolsException("PgToolTimeout", OpsErrorKind.Timeout,
-                $"{Path.GetFileName(exe)} did not finish within {timeout!.Value.TotalMinutes:0} minutes and was stopped.", exe);
-        }
-        await Task.WhenAll(readOut, readErr).ConfigureAwait(false);
-        return new Outcome(p.ExitCode, stdout, stderr);
-    }
 }

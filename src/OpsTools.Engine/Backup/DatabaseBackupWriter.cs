@@ -116,7 +116,7 @@ public static class DatabaseBackupWriter
             log($"Server {target.Address}: PostgreSQL {serverVersion}. Using {pgDump} and {pgRestore}.");
 
             var final = store.NewArchivePath(target.Database, format, start);
-            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+            Security.DataFiles.CreateDirectory(Path.GetDirectoryName(final)!);
             temp = BackupStore.TempPathFor(final);
 
             // The snapshot: exported from a REPEATABLE READ transaction that stays open until pg_dump is done.
@@ -160,7 +160,7 @@ public static class DatabaseBackupWriter
             using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             string sha;
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-            dump.Start();
+            PgToolProcess.Start(dump);
             dump.BeginErrorReadLine();
             dump.StandardInput.Close();
             var proc = dump;
@@ -220,7 +220,7 @@ public static class DatabaseBackupWriter
             var errors = stderr.ToString();
             if (dump.ExitCode != 0 || HasError(errors))
             {
-                if (errors.Contains("No space left on device", StringComparison.OrdinalIgnoreCase)) throw DiskFull(store, null);
+                if (Security.DataFiles.SaysDiskFull(errors)) throw DiskFull(store, null);
                 throw new OpsToolsException("BackupFailed", OpsErrorKind.OperationFailed,
                     $"pg_dump of {target.Address} failed (exit code {dump.ExitCode}{(dump.ExitCode > 128 ? $", killed by signal {dump.ExitCode - 128}" : "")}); nothing was kept. " +
                     (errors.Length > 0 ? "pg_dump said: " + PgToolProcess.Shown(errors, target) : "pg_dump said nothing."), target.Database);
@@ -233,6 +233,8 @@ public static class DatabaseBackupWriter
             long size;
             if (format == "directory")
             {
+                // pg_dump made the folder 0700 itself; what it wrote inside gets the data-file mode before the folder is named.
+                Security.DataFiles.ApplyToTree(temp);
                 Report("Hashing", force: true);
                 var digest = await BackupHashing.HashDirectoryAsync(temp, null, cancellationToken).ConfigureAwait(false);
                 sha = digest.Sha256;
@@ -309,10 +311,8 @@ public static class DatabaseBackupWriter
         stderr.Split('\n').Any(l => l.Contains("error:", StringComparison.OrdinalIgnoreCase)
                                     || l.Contains("FATAL:", StringComparison.Ordinal) || l.Contains("PANIC:", StringComparison.Ordinal));
 
-    /// <summary>ENOSPC / ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL.</summary>
-    public static bool IsDiskFull(IOException e) =>
-        (e.HResult & 0xFFFF) is 28 or 112 or 39 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
-        || e.Message.Contains("not enough space", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The one disk-full rule (<see cref="Security.DataFiles.IsDiskFull"/>: ENOSPC, EDQUOT, the Windows codes).</summary>
+    public static bool IsDiskFull(IOException e) => Security.DataFiles.IsDiskFull(e);
 
     private static OpsToolsException DiskFull(BackupStore store, Exception? inner, string note = "")
     {
@@ -328,10 +328,7 @@ public static class DatabaseBackupWriter
     private static async Task<string?> CopyAndHashAsync(Stream source, string path, Action<long> progress, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var target = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0, Options = FileOptions.Asynchronous,
-        });
+        await using var target = Security.DataFiles.Create(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 0, FileOptions.Asynchronous);
         const int size = 1 << 20;
         var a = new byte[size];
         var b = new byte[size];
@@ -378,8 +375,8 @@ public static class DatabaseBackupWriter
     private static async Task<int> ListArchiveAsync(PgTool pgRestore, string archive, string format, int tables, CancellationToken cancellationToken)
     {
         var psi = PgToolProcess.StartInfo(pgRestore, null, new[] { "--list", archive }, ApplicationName);
-        var r = await PgToolProcess.RunAsync(psi, cancellationToken).ConfigureAwait(false);
-        var lines = r.Output.Split('\n');
+        var r = await PgToolProcess.RunAsync(psi, null, null, cancellationToken).ConfigureAwait(false);
+        var lines = r.StdoutLines;
         var expected = format == "directory" ? "DIRECTORY" : "CUSTOM";
         var entries = lines.Count(l => l.Length > 0 && !l.StartsWith(';'));
         var data = lines.Count(l => !l.StartsWith(';') && l.Contains(" TABLE DATA ", StringComparison.Ordinal));

@@ -118,8 +118,83 @@ public static class DatabaseRestorer
         return n + suffix;
     }
 
-    /// <summary>Runs the plan. Throws an <see cref="OpsToolsException"/> (with the result as its target) on any failure; the result only on success.</summary>
+    /// <summary>The first key of the advisory locks Restore-Backup holds on the server ('OPST'); the second is hashtext(database).</summary>
+    public const int LockClass = 0x4F505354;
+
+    /// <summary>
+    /// Runs the plan. Throws an <see cref="OpsToolsException"/> (with the result as its target) on any failure; the result only on success.
+    /// While it runs, one session holds an advisory lock on the database it restores into (the target, or -AsDatabase): a second
+    /// Restore-Backup onto the same database stops at once with RestoreInProgress, naming the session that holds it.
+    /// </summary>
     public static async Task<RestoreResult> RestoreAsync(RestorePlan plan, Action<string>? progress, Action<string>? log, CancellationToken cancellationToken)
+    {
+        var server = plan.Request.Server;
+        var into = plan.Request.AsDatabase ?? plan.Target;
+        var admin = new[] { plan.Target, plan.NewDatabase, plan.PreviousDatabase, plan.Request.AsDatabase }.Contains(server.Database) ? server.WithDatabase("postgres") : server;
+        NpgsqlConnection? held = null;
+        try
+        {
+            held = await admin.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var take = new NpgsqlCommand("SELECT pg_catalog.pg_try_advisory_lock($1, pg_catalog.hashtext($2))", held);
+            take.Parameters.Add(new NpgsqlParameter { Value = LockClass });
+            take.Parameters.Add(new NpgsqlParameter { Value = into });
+            if (!(bool)(await take.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            {
+                var holder = await LockHolderAsync(held, into, cancellationToken).ConfigureAwait(false);
+                var message = $"Another Restore-Backup onto {PgSql.QuoteIdent(into)} on {server.Host}:{server.Port} is running ({holder}): wait for it to finish, then run this one again if it is still wanted. Nothing was touched.";
+                throw new OpsToolsException("RestoreInProgress", OpsErrorKind.OperationFailed, message, new RestoreResult
+                {
+                    BackupId = plan.BackupId, Target = plan.Target, RestoredAs = into, Server = server.Host, Port = server.Port, Database = into,
+                    Instance = $"{server.Host}:{server.Port}/{into}", Succeeded = false, Message = message,
+                });
+            }
+            log?.Invoke($"Advisory lock ({LockClass}, hashtext('{into}')) taken: no other Restore-Backup can run onto {PgSql.QuoteIdent(into)} meanwhile.");
+        }
+        catch (Exception e) when (e is NpgsqlException || (e is OpsToolsException { ErrorId: not "RestoreInProgress" }))
+        {
+            // The server cannot be reached: the restore itself reports that, as it always did.
+            await Release(held).ConfigureAwait(false);
+            held = null;
+        }
+        catch
+        {
+            await Release(held).ConfigureAwait(false);
+            throw;
+        }
+        try
+        {
+            return await RestoreLockedAsync(plan, progress, log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Release(held).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task Release(NpgsqlConnection? connection)
+    {
+        if (connection is null) return;
+        // The lock is the session's: closing the session (not just returning it to the pool) releases it.
+        try { await connection.DisposeAsync().ConfigureAwait(false); } catch (NpgsqlException) { }
+        NpgsqlConnection.ClearPool(connection);
+    }
+
+    /// <summary>Who holds the restore lock on <paramref name="database"/>: session, application, client and since when.</summary>
+    private static async Task<string> LockHolderAsync(NpgsqlConnection c, string database, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT a.pid, a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start, a.usename FROM pg_catalog.pg_locks l " +
+            "JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid " +
+            "AND l.objid = (pg_catalog.hashtext($2)::bigint & 4294967295)::oid AND l.objsubid = 2 LIMIT 1", c);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (long)LockClass });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = database });
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await r.ReadAsync(ct).ConfigureAwait(false)) return "it finished a moment ago, or holds the lock from a session that is ending";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"server session {r.GetInt32(0)}, application '{r.GetString(1)}', from {r.GetString(2)} as {r.GetString(4)}, started {r.GetDateTime(3).ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z");
+    }
+
+    private static async Task<RestoreResult> RestoreLockedAsync(RestorePlan plan, Action<string>? progress, Action<string>? log, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var req = plan.Request;
@@ -181,6 +256,12 @@ public static class DatabaseRestorer
             await BackupVerifier.DropScratchAsync(admin, plan.NewDatabase, log).ConfigureAwait(false);
             throw;
         }
+        catch (PostgresException e) when (e.SqlState is "23505" or "42P04")
+        {
+            // Another restore created the same <target>_restore_<stamp> in the same second (it is that restore's, not ours to drop).
+            throw Failed("RestoreInProgress", OpsErrorKind.OperationFailed,
+                $"Another Restore-Backup created {PgSql.QuoteIdent(plan.NewDatabase)} on {server.Host}:{server.Port} at the same moment: a second restore of the same backup is running. Wait for it to finish. Nothing was touched.", e);
+        }
         catch (NpgsqlException e)
         {
             throw Failed("RestoreFailed", OpsErrorKind.OperationFailed, $"{PgErrors.Statement(admin, "CREATE DATABASE", e).Message} Nothing was touched.", e);
@@ -192,6 +273,7 @@ public static class DatabaseRestorer
 
         // 2.-5. Restore, verify, rename or safety backup: any failure drops the new database.
         var swapped = false;
+        var dropTried = false;
         try
         {
             progress?.Invoke($"Restoring into {plan.NewDatabase}");
@@ -204,7 +286,7 @@ public static class DatabaseRestorer
             catch (Exception e) when (e is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 throw Failed("RestoreVerificationFailed", OpsErrorKind.InvalidData,
-                    $"The restore into {PgSql.QuoteIdent(plan.NewDatabase)} failed or did not match the manifest, so it was dropped and {PgSql.QuoteIdent(plan.Target)} was not touched: {e.Message}", e);
+                    $"The restore into {PgSql.QuoteIdent(plan.NewDatabase)} failed or did not match the manifest, so {PgSql.QuoteIdent(plan.Target)} was not touched: {e.Message}", e);
             }
             cancellationToken.ThrowIfCancellationRequested();
             result.TablesVerified = compared.TablesCompared;
@@ -232,7 +314,7 @@ public static class DatabaseRestorer
                 catch (OpsToolsException e) when (!cancellationToken.IsCancellationRequested)
                 {
                     throw Failed("RestoreSafetyBackupFailed", OpsErrorKind.OperationFailed,
-                        $"The safety backup of {PgSql.QuoteIdent(plan.Target)} failed, so nothing was swapped (the verified restore was dropped; use -NoSafetyBackup to go without one): {e.Message}", e);
+                        $"The safety backup of {PgSql.QuoteIdent(plan.Target)} failed, so nothing was swapped (use -NoSafetyBackup to go without one): {e.Message}", e);
                 }
             }
             cancellationToken.ThrowIfCancellationRequested();
@@ -295,15 +377,28 @@ public static class DatabaseRestorer
             result.Duration = clock.Elapsed;
             return result;
         }
+        catch (OpsToolsException e) when (!swapped && ReferenceEquals(e.Target, result))
+        {
+            // Say what became of the new database only once it is known (a server that died cannot drop it).
+            dropTried = true;
+            var truth = await DropNewAsync().ConfigureAwait(false);
+            result.Message = e.Message + truth;
+            throw new OpsToolsException(e.ErrorId, e.Kind, result.Message, result, e.InnerException);
+        }
         finally
         {
-            if (!swapped)
-            {
-                progress?.Invoke("Dropping " + plan.NewDatabase);
-                var (dropped, error) = await BackupVerifier.DropScratchAsync(admin, plan.NewDatabase, log).ConfigureAwait(false);
-                if (!dropped)
-                    result.Message += $" WARNING: the new database {PgSql.QuoteIdent(plan.NewDatabase)} could NOT be dropped ({error}): drop it by hand.";
-            }
+            if (!swapped && !dropTried) await DropNewAsync().ConfigureAwait(false);
+        }
+
+        async Task<string> DropNewAsync()
+        {
+            progress?.Invoke("Dropping " + plan.NewDatabase);
+            var (dropped, error) = await BackupVerifier.DropScratchAsync(admin, plan.NewDatabase, log).ConfigureAwait(false);
+            var truth = dropped
+                ? $" The new database {PgSql.QuoteIdent(plan.NewDatabase)} was dropped."
+                : $" WARNING: the new database {PgSql.QuoteIdent(plan.NewDatabase)} could NOT be dropped ({error}): drop it by hand (DROP DATABASE {PgSql.QuoteIdent(plan.NewDatabase)} WITH (FORCE)).";
+            if (!dropped) result.Message += truth;
+            return truth;
         }
     }
 

@@ -100,7 +100,7 @@ public static class DirectoryBackup
         {
             if (!Directory.Exists(group))
             {
-                Directory.CreateDirectory(group);
+                Security.DataFiles.CreateDirectory(group);
                 createdGroup = true;
             }
             if (File.Exists(final) || Directory.Exists(final))
@@ -126,7 +126,7 @@ public static class DirectoryBackup
                 progress(new DirectoryProgress { Phase = phase, FilesDone = filesDone, FilesTotal = filesTotal, BytesDone = bytesDone, BytesTotal = bytesTotal, CurrentItem = current });
             }
 
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var file = Security.DataFiles.Create(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 var hashing = new HashingWriteStream(file, ct);
                 using (hashing)
@@ -849,21 +849,7 @@ public static class DirectoryBackup
 
     // ------------------------------------------------------------------ failures and clean-up
 
-    internal static bool IsDiskFull(Exception e)
-    {
-        for (var x = e; x is not null; x = x.InnerException)
-        {
-            if (x is not IOException io) continue;
-            var code = io.HResult & 0xFFFF;
-            // ENOSPC (28) and EDQUOT (122 on Linux, 69 on macOS); ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL on Windows.
-            if (OperatingSystem.IsWindows() ? code is 0x70 or 0x27 : io.HResult is 28 or 122 || (OperatingSystem.IsMacOS() && io.HResult == 69))
-                return true;
-            if (io.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase) ||
-                io.Message.Contains("Disk quota exceeded", StringComparison.OrdinalIgnoreCase))
-                return true;
-        }
-        return false;
-    }
+    internal static bool IsDiskFull(Exception e) => Security.DataFiles.IsDiskFull(e);
 
     private static OpsToolsException Classify(Exception e, CancellationToken ct, string target, string doing,
         string failedId, string cancelledId, string diskFullId, string nothingChanged)

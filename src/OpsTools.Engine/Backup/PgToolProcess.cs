@@ -7,15 +7,21 @@ using OpsTools.Engine.Security;
 namespace OpsTools.Engine.Backup;
 
 /// <summary>
-/// Starts pg_dump / pg_restore as child processes the safe way: no shell (ArgumentList), connection settings
-/// only in the child's environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE, PGAPPNAME,
-/// PGCONNECT_TIMEOUT), never on the command line where ps would show them; standard input closed so nothing
-/// can wait for a password prompt; the whole process tree killed on cancellation.
+/// The one way OpsTools starts pg_dump / pg_restore (Backup-Database, Test-Backup, Restore-Backup): no shell (ArgumentList),
+/// connection settings only in the child's environment (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, PGSSLMODE,
+/// PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGAPPNAME, PGCONNECT_TIMEOUT), never on the command line where ps would show them;
+/// standard input closed so nothing can wait for a password prompt; the whole process tree killed on cancellation.
+/// On Linux the child also dies with the host: it is started through util-linux's <c>setpriv --pdeathsig KILL</c> (when
+/// present) from one long-lived thread (the parent-death signal fires when the thread that started the child ends), so a
+/// kill -9 of pwsh never leaves a pg_restore or pg_dump running on its own.
 /// </summary>
 public static class PgToolProcess
 {
+    /// <summary>Inherited settings that would override or redirect the resolved target: always removed from the child's environment.</summary>
+    private static readonly string[] Cleared = { "PGSERVICE", "PGSERVICEFILE", "PGHOSTADDR", "PGREQUIREAUTH", "PGTARGETSESSIONATTRS", "PGOPTIONS" };
+
     /// <summary>A start info for <paramref name="tool"/> against <paramref name="target"/> (null: no connection needed).</summary>
-    public static ProcessStartInfo StartInfo(PgTool tool, PgTarget? target, IEnumerable<string> arguments, string applicationName)
+    public static ProcessStartInfo StartInfo(PgTool tool, PgTarget? target, IEnumerable<string> arguments, string applicationName, bool withDatabase = true)
     {
         var psi = new ProcessStartInfo(tool.Path)
         {
@@ -23,16 +29,93 @@ public static class PgToolProcess
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
             WorkingDirectory = Path.GetTempPath(),
         };
+        if (ParentDeathWrapper.Value is { } setpriv)
+        {
+            psi.FileName = setpriv;
+            foreach (var a in new[] { "--pdeathsig", "KILL", "--", tool.Path }) psi.ArgumentList.Add(a);
+        }
         foreach (var a in arguments) psi.ArgumentList.Add(a);
-        // Inherited settings that would override or redirect the resolved target.
-        foreach (var name in new[] { "PGSERVICE", "PGSERVICEFILE", "PGHOSTADDR", "PGREQUIREAUTH", "PGTARGETSESSIONATTRS" })
-            psi.Environment.Remove(name);
+        foreach (var name in Cleared) psi.Environment.Remove(name);
         if (target is not null)
-            foreach (var (key, value) in LibpqEnvironment(target, applicationName))
-                psi.Environment[key] = value;
+            foreach (var (key, value) in ChildEnvironment(target, applicationName, withDatabase))
+                if (value is null) psi.Environment.Remove(key); else psi.Environment[key] = value;
         return psi;
+    }
+
+    /// <summary>
+    /// The child's environment for <paramref name="target"/>: the libpq variables to set, and (as null) the inherited ones to
+    /// remove. Without <paramref name="withDatabase"/> PGDATABASE is removed too (the caller names the database with --dbname).
+    /// </summary>
+    internal static Dictionary<string, string?> ChildEnvironment(PgTarget target, string applicationName, bool withDatabase = true)
+    {
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var name in Cleared) env[name] = null;
+        foreach (var (k, v) in LibpqEnvironment(target, applicationName)) env[k] = v;
+        if (!withDatabase) env["PGDATABASE"] = null;
+        return env;
+    }
+
+    /// <summary>"/usr/bin/setpriv" when it can set a parent-death signal (Linux, util-linux 2.33 or newer), else null.</summary>
+    private static readonly Lazy<string?> ParentDeathWrapper = new(() =>
+    {
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("OPSTOOLS_NO_PDEATHSIG") is { Length: > 0 }) return null;
+        foreach (var path in new[] { "/usr/bin/setpriv", "/bin/setpriv" })
+        {
+            if (!File.Exists(path)) continue;
+            try
+            {
+                using var p = Process.Start(new ProcessStartInfo(path, "--help") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
+                if (p is null) continue;
+                var help = p.StandardOutput.ReadToEnd();
+                p.WaitForExit(5000);
+                if (help.Contains("--pdeathsig", StringComparison.Ordinal)) return path;
+            }
+            catch (Exception e) when (e is System.ComponentModel.Win32Exception or IOException or InvalidOperationException) { }
+        }
+        return null;
+    });
+
+    /// <summary>True when children are started with a parent-death signal (what the tests check).</summary>
+    public static bool DiesWithHost => ParentDeathWrapper.Value is not null;
+
+    private static readonly System.Collections.Concurrent.BlockingCollection<Action> Launches = new();
+    private static readonly Lazy<Thread> Launcher = new(() =>
+    {
+        var t = new Thread(() => { foreach (var launch in Launches.GetConsumingEnumerable()) launch(); })
+        {
+            IsBackground = true,
+            Name = "OpsTools child process launcher",
+        };
+        t.Start();
+        return t;
+    });
+
+    /// <summary>
+    /// Starts the process. With a parent-death signal, from the launcher thread that lives as long as the process: the signal
+    /// is tied to the thread that forked the child, and a thread-pool thread may retire while a long pg_restore still runs.
+    /// </summary>
+    public static void Start(Process process)
+    {
+        if (!DiesWithHost)
+        {
+            process.Start();
+            return;
+        }
+        _ = Launcher.Value;
+        using var done = new ManualResetEventSlim();
+        Exception? error = null;
+        Launches.Add(() =>
+        {
+            try { process.Start(); }
+            catch (Exception e) { error = e; }
+            finally { done.Set(); }
+        });
+        done.Wait();
+        if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
     }
 
     /// <summary>The libpq environment variables that make a PostgreSQL client program connect to <paramref name="target"/>.</summary>
@@ -102,21 +185,70 @@ public static class PgToolProcess
         public override string ToString() { lock (_text) return _text.ToString(); }
     }
 
-    /// <summary>Result of a short tool run: exit code, standard output and standard error.</summary>
-    public sealed record Result(int ExitCode, string Output, string Error);
-
-    /// <summary>Runs a tool to its end, capturing its output; killed (whole tree) on cancellation.</summary>
-    public static async Task<Result> RunAsync(ProcessStartInfo psi, CancellationToken cancellationToken)
+    /// <summary>What a tool run ended with: its exit code and its output, line by line.</summary>
+    public sealed record Outcome(int ExitCode, List<string> StdoutLines, List<string> StderrLines)
     {
-        using var p = new Process { StartInfo = psi };
-        p.Start();
-        p.StandardInput.Close();
-        using var kill = cancellationToken.Register(() => KillTree(p));
-        var stdout = p.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = p.StandardError.ReadToEndAsync(CancellationToken.None);
-        await p.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-        var result = new Result(p.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+        /// <summary>All of standard error as one text.</summary>
+        public string Error => string.Join('\n', StderrLines);
+
+        /// <summary>What went wrong, from stderr (errors first), scrubbed of secrets and kept short.</summary>
+        public string ErrorSummary
+        {
+            get
+            {
+                var errors = StderrLines.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("FATAL", StringComparison.Ordinal)
+                    || l.Contains("could not", StringComparison.OrdinalIgnoreCase) || l.Contains("Command was", StringComparison.Ordinal) || l.Contains("DETAIL", StringComparison.Ordinal)).ToList();
+                if (errors.Count == 0) errors = StderrLines.TakeLast(5).ToList();
+                var text = string.Join(" ", errors.Select(l => l.Trim())).Trim();
+                if (text.Length == 0) text = $"exit code {ExitCode}, nothing on stderr";
+                if (text.Length > 2000) text = text[..2000] + " ...";
+                return Redaction.ScrubText(text);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a tool to its end, capturing its output (each stderr line also to <paramref name="onStderrLine"/>); the whole tree is
+    /// killed on cancellation (OperationCanceledException) or when <paramref name="timeout"/> passes (PgToolTimeout).
+    /// </summary>
+    public static async Task<Outcome> RunAsync(ProcessStartInfo psi, Action<string>? onStderrLine, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
         cancellationToken.ThrowIfCancellationRequested();
-        return result;
+        var name = Path.GetFileName(psi.ArgumentList.Count > 3 && psi.ArgumentList[0] == "--pdeathsig" ? psi.ArgumentList[3] : psi.FileName);
+        using var p = new Process { StartInfo = psi };
+        try { Start(p); }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new OpsToolsException("PgToolFailed", OpsErrorKind.OperationFailed, $"{name} did not start: {e.Message}", name, e);
+        }
+        p.StandardInput.Close();
+        var stdout = new List<string>();
+        var stderr = new List<string>();
+        var readOut = Task.Run(async () => { while (await p.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } l) stdout.Add(l); }, CancellationToken.None);
+        var readErr = Task.Run(async () =>
+        {
+            while (await p.StandardError.ReadLineAsync().ConfigureAwait(false) is { } l)
+            {
+                lock (stderr) stderr.Add(l);
+                onStderrLine?.Invoke(l);
+            }
+        }, CancellationToken.None);
+        using var limit = timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, limit.Token);
+        try
+        {
+            await p.WaitForExitAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            KillTree(p);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try { await p.WaitForExitAsync(grace.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new OpsToolsException("PgToolTimeout", OpsErrorKind.Timeout,
+                $"{name} did not finish within {timeout!.Value.TotalMinutes:0} minutes and was stopped.", name);
+        }
+        await Task.WhenAll(readOut, readErr).ConfigureAwait(false);
+        return new Outcome(p.ExitCode, stdout, stderr);
     }
 }

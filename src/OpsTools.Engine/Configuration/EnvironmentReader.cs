@@ -88,12 +88,22 @@ public static class EnvironmentReader
                     BearerTokenVariable = GetString(table, "BearerTokenVariable"),
                     SkipCertificateCheck = GetBool(table, "SkipCertificateCheck", where),
                 };
-                if (TryGet(table, "ExpectedStatus", out var codes) && codes is not null)
-                    ep.ExpectedStatus = AsList(codes).Select(c => ToInt(c, $"{where}.ExpectedStatus")).ToList();
-                if (TryGet(table, "TimeoutSec", out var timeout) && timeout is not null)
-                    ep.TimeoutSec = ToDouble(timeout, $"{where}.TimeoutSec");
+                // A value outside what the parameter accepts makes this endpoint one bad result, never the whole file.
+                var problems = new List<string>();
+                void Check(Action read) { try { read(); } catch (OpsToolsException e) { problems.Add(e.Message); } }
+                Check(() =>
+                {
+                    if (TryGet(table, "ExpectedStatus", out var codes) && codes is not null)
+                        ep.ExpectedStatus = AsList(codes).Select(c => InRange(ToInt(c, $"{where}.ExpectedStatus"), StatusRange, $"{where}.ExpectedStatus")).ToList();
+                });
+                Check(() =>
+                {
+                    if (TryGet(table, "TimeoutSec", out var timeout) && timeout is not null)
+                        ep.TimeoutSec = InRange(ToDouble(timeout, $"{where}.TimeoutSec"), TimeoutRange, $"{where}.TimeoutSec");
+                });
                 if (TryGet(table, "Headers", out var headers) && headers is not null)
                     ep.Headers = AsTable(headers, $"{where}.Headers").ToDictionary(kv => kv.Key, kv => Convert.ToString(kv.Value, CultureInfo.InvariantCulture) ?? "");
+                if (problems.Count > 0) ep.Problem = string.Join(" ", problems) + " The endpoint was not probed.";
                 return ep;
             default:
                 throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
@@ -101,7 +111,7 @@ public static class EnvironmentReader
         }
     }
 
-    private static readonly string[] BackupKeys = { "Path", "RetentionDays", "KeepLast", "MaxAgeHours", "Directories" };
+    private static readonly string[] BackupKeys = { "Path", "RetentionDays", "KeepLast", "MaxAgeHours", "Directories", "FileMode" };
 
     private static BackupSettings ReadBackup(IDictionary<string, object?> table, string where)
     {
@@ -115,6 +125,11 @@ public static class EnvironmentReader
         if (TryGet(table, "MaxAgeHours", out var age) && age is not null) b.MaxAgeHours = ToDouble(age, $"{where}.MaxAgeHours");
         if (TryGet(table, "Directories", out var dirs) && dirs is not null)
             b.Directories = AsList(dirs).Select(d => Convert.ToString(d, CultureInfo.InvariantCulture) ?? "").Where(d => d.Length > 0).ToList();
+        if (GetString(table, "FileMode") is { } mode)
+        {
+            try { b.FileMode = Security.DataFiles.Format(Security.DataFiles.ParseMode(mode, $"{where}.FileMode")); }
+            catch (OpsToolsException e) { throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, e.Message, mode, e); }
+        }
         return b;
     }
 
@@ -246,6 +261,16 @@ public static class EnvironmentReader
         {
             throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: '{pattern}' is not a valid regular expression: {e.Message}");
         }
+    /// <summary>The ranges the parameters the environment's values stand for accept (Get-AppHealth -TimeoutSec, -ExpectedStatus).</summary>
+    public static readonly (double Min, double Max, string Unit) TimeoutRange = (0.05, 3600, "seconds, as for -TimeoutSec");
+    public static readonly (double Min, double Max, string Unit) StatusRange = (100, 599, "HTTP status codes, as for -ExpectedStatus");
+
+    private static T InRange<T>(T value, (double Min, double Max, string Unit) range, string where) where T : IConvertible
+    {
+        var d = value.ToDouble(CultureInfo.InvariantCulture);
+        if (double.IsFinite(d) && d >= range.Min && d <= range.Max) return value;
+        throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+            string.Create(CultureInfo.InvariantCulture, $"{where}: {value} is outside the allowed range {range.Min}-{range.Max} ({range.Unit})."));
     }
 
     private static int NonNegative(int value, string where) => value >= 0 ? value

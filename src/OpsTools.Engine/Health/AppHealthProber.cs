@@ -63,8 +63,8 @@ public sealed class AppHealthProber
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
             AutomaticDecompression = DecompressionMethods.All,
             UseCookies = false,
-            AllowAutoRedirect = true,
-            MaxAutomaticRedirections = 3,
+            // Redirects are followed here (SendFollowingRedirectsAsync), so that secret headers never reach another origin.
+            AllowAutoRedirect = false,
             ResponseDrainTimeout = TimeSpan.FromSeconds(1),
         };
         if (skipCertificateCheck)
@@ -173,6 +173,13 @@ public sealed class AppHealthProber
             Threshold = ThresholdText(request),
         };
 
+        if (request.Problem is { } problem)
+        {
+            result.Status = CheckStatus.Unknown;
+            result.Message = problem;
+            return Finish(result, request, started);
+        }
+
         if (!uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
             result.Status = CheckStatus.Unknown;
@@ -196,9 +203,7 @@ public sealed class AppHealthProber
         string? reasonPhrase = null;
         try
         {
-            using var message = BuildRequest(request);
-            using var response = await ClientFor(request.SkipCertificateCheck)
-                .SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            using var response = await SendFollowingRedirectsAsync(request, timeout.Token).ConfigureAwait(false);
             result.StatusCode = (int)response.StatusCode;
             reasonPhrase = string.IsNullOrWhiteSpace(response.ReasonPhrase) ? DefaultReasonPhrase(response.StatusCode) : response.ReasonPhrase;
             result.ContentType = response.Content.Headers.ContentType?.ToString();
@@ -303,20 +308,75 @@ public sealed class AppHealthProber
         return Finish(result, request, started);
     }
 
-    /// <summary>A request with the endpoint's headers and credentials (also used by the Metrics area's requests).</summary>
-    internal static HttpRequestMessage BuildRequest(HealthProbeRequest request, HttpMethod? method = null)
+    /// <summary>How many redirects a probe follows (what the handler did before: 3).</summary>
+    public const int MaxRedirects = 3;
+
+    /// <summary>
+    /// Sends the GET and follows up to <see cref="MaxRedirects"/> redirects (301, 302, 303, 307, 308) itself. To the same origin
+    /// (scheme, host and port) the request goes as asked. To another origin it goes WITHOUT the -Header values, the bearer
+    /// token and the URL's user information: a secret meant for one service never reaches another. An https -> http redirect
+    /// is not followed (its 3xx is the answer), as the handler did.
+    /// </summary>
+    private static async Task<HttpResponseMessage> SendFollowingRedirectsAsync(HealthProbeRequest request, CancellationToken cancellationToken)
     {
-        var uri = request.Uri;
-        string? basic = null;
-        if (uri.UserInfo.Length > 0)
+        var client = ClientFor(request.SkipCertificateCheck);
+        var origin = request.Uri;
+        var message = BuildRequest(request, withSecrets: true);
+        HttpResponseMessage? response = null;
+        try
         {
-            // curl sends user:password@ as Basic authentication; HttpClient would not. The URL sent has no user part.
-            var info = uri.UserInfo;
+            for (var hop = 0; ; hop++)
+            {
+                response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                if (hop >= MaxRedirects || !IsRedirect(response.StatusCode) || response.Headers.Location is not { } location) return response;
+                var current = message.RequestUri!;
+                Uri next;
+                try { next = location.IsAbsoluteUri ? location : new Uri(current, location); }
+                catch (UriFormatException) { return response; }
+                if (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps) return response;
+                if (current.Scheme == Uri.UriSchemeHttps && next.Scheme == Uri.UriSchemeHttp) return response;
+                response.Dispose();
+                response = null;
+                message.Dispose();
+                message = BuildRequest(request, redirectedTo: next, withSecrets: SameOrigin(origin, next));
+            }
+        }
+        catch
+        {
+            response?.Dispose();
+            throw;
+        }
+        finally
+        {
+            message.Dispose();
+        }
+    }
+
+    private static bool IsRedirect(HttpStatusCode code) => (int)code is 301 or 302 or 303 or 307 or 308;
+
+    /// <summary>Same scheme, host and port (RFC 6454).</summary>
+    internal static bool SameOrigin(Uri a, Uri b) =>
+        string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase)
+        && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    /// <summary>
+    /// A request with the endpoint's headers and credentials (also used by the Metrics area's requests); for a redirect to
+    /// another origin (<paramref name="withSecrets"/> false) without any of them.
+    /// </summary>
+    internal static HttpRequestMessage BuildRequest(HealthProbeRequest request, HttpMethod? method = null, Uri? redirectedTo = null, bool withSecrets = true)
+    {
+        // The URL sent never has a user part: curl sends user:password@ as Basic authentication, HttpClient would not.
+        var uri = WithoutUserInfo(redirectedTo ?? request.Uri);
+        if (!withSecrets)
+            return new HttpRequestMessage(method ?? HttpMethod.Get, uri) { Version = HttpVersion.Version11 };
+        string? basic = null;
+        if (request.Uri.UserInfo.Length > 0)
+        {
+            var info = request.Uri.UserInfo;
             var colon = info.IndexOf(':');
             var user = Uri.UnescapeDataString(colon >= 0 ? info[..colon] : info);
             var password = colon >= 0 ? Uri.UnescapeDataString(info[(colon + 1)..]) : "";
             basic = Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
-            uri = new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
         }
 
         var message = new HttpRequestMessage(method ?? HttpMethod.Get, uri) { Version = HttpVersion.Version11 };
@@ -332,6 +392,8 @@ public sealed class AppHealthProber
             message.Headers.Authorization = new AuthenticationHeaderValue("Basic", basic);
         return message;
     }
+
+    private static Uri WithoutUserInfo(Uri uri) => uri.UserInfo.Length == 0 ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
 
     private async Task<(byte[] Body, bool Truncated)> ReadBodyAsync(HttpContent content, CancellationToken cancellationToken)
     {

@@ -38,6 +38,9 @@ public sealed class HealthProbeRequest
     /// <summary>Which components (by path) to keep; null keeps all. Left-out components do not count toward the status.</summary>
     public Func<string, bool>? IncludeComponent { get; init; }
 
+    /// <summary>Why the endpoint is not probed (a bad value in the environment file); the result is Unknown with this message.</summary>
+    public string? Problem { get; init; }
+
     /// <summary>The URL as it may be shown.</summary>
     public string DisplayUri => Redaction.RedactUri(Uri);
 

@@ -42,7 +42,6 @@ public static class KubeAutoscalers
     private const string ConditionsAnnotation = "autoscaling.alpha.kubernetes.io/conditions";
     private const string MetricsAnnotation = "autoscaling.alpha.kubernetes.io/metrics";
     private const string CurrentMetricsAnnotation = "autoscaling.alpha.kubernetes.io/current-metrics";
-    private const int ConflictRetries = 5;
 
     /// <summary>The version to use given the group versions the server lists: autoscaling/v2 if served, else autoscaling/v1, else null.</summary>
     public static string? ChooseVersion(IEnumerable<string> groupVersions)
@@ -94,9 +93,10 @@ public static class KubeAutoscalers
     public static async Task<AutoscalerChangeResult?> SetAsync(KubeTarget target, string ns, string name, string version, AutoscalerChange change,
         Func<AutoscalerInfo, IReadOnlyList<string>, Task<bool>> confirm, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
+            // Changed meanwhile (the controller writes status): the shared loop reads again and retries.
+            return await KubeReadChangeWrite.RunAsync(async _ =>
             {
                 if (version == V2)
                 {
@@ -116,12 +116,11 @@ public static class KubeAutoscalers
                     var after = changes.Count == 0 ? hpa : await target.Client.AutoscalingV1.ReplaceNamespacedHorizontalPodAutoscalerAsync(hpa, name, ns, cancellationToken: ct).ConfigureAwait(false);
                     return Result(target, ns, name, V1, before, From(target, after), changes);
                 }
-            }
-            catch (Exception e) when (KubeErrors.IsConflict(e) && attempt < ConflictRetries) { /* changed meanwhile (the controller writes status): read again */ }
-            catch (Exception e) when (KubeErrors.Translate(e, target, $"update horizontalpodautoscaler '{name}'", $"horizontalpodautoscaler '{name}'", ns, ct) is { } t && !ReferenceEquals(t, e))
-            {
-                throw t;
-            }
+            }, null, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KubeErrors.Translate(e, target, $"update horizontalpodautoscaler '{name}'", $"horizontalpodautoscaler '{name}'", ns, ct) is { } t && !ReferenceEquals(t, e))
+        {
+            throw t;
         }
     }
 

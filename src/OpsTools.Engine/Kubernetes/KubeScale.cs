@@ -15,7 +15,7 @@ public sealed record WorkloadReplicas(string Kind, string Name, int Replicas, in
 public static class KubeScale
 {
     /// <summary>Writes tried before a run of 409 Conflicts is reported as KubeConflict.</summary>
-    public const int MaxAttempts = 10;
+    public const int MaxAttempts = KubeReadChangeWrite.MaxAttempts;
 
     /// <summary>Reads the Deployment or StatefulSet's replicas (spec and status) and resourceVersion.</summary>
     public static async Task<WorkloadReplicas> ReadAsync(KubeTarget target, string ns, string kind, string name, CancellationToken ct)
@@ -44,41 +44,34 @@ public static class KubeScale
         var name = current.Name;
         var action = $"scale {kind.ToLowerInvariant()} '{name}' to {replicas}";
         var objectRef = $"{kind.ToLowerInvariant()} '{name}'";
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            if (current.Replicas == replicas) return (current, attempt - 1, false);
-            var scale = new V1Scale
+            // Someone else may write the workload after it was read (the controller's status update right after an
+            // earlier scale, an operator, a CI job): the shared loop reads it again and retries.
+            return await KubeReadChangeWrite.RunAsync(async attempt =>
             {
-                ApiVersion = "autoscaling/v1", Kind = "Scale",
-                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, ResourceVersion = current.ResourceVersion },
-                Spec = new V1ScaleSpec { Replicas = replicas },
-            };
-            try
-            {
+                if (attempt > 1) current = await ReadAsync(target, ns, kind, name, ct).ConfigureAwait(false);
+                if (current.Replicas == replicas) return (current, attempt - 1, false);
+                var scale = new V1Scale
+                {
+                    ApiVersion = "autoscaling/v1", Kind = "Scale",
+                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, ResourceVersion = current.ResourceVersion },
+                    Spec = new V1ScaleSpec { Replicas = replicas },
+                };
                 if (KubeRollout.IsStatefulSet(kind))
                     await target.Client.AppsV1.ReplaceNamespacedStatefulSetScaleAsync(scale, name, ns, cancellationToken: ct).ConfigureAwait(false);
                 else
                     await target.Client.AppsV1.ReplaceNamespacedDeploymentScaleAsync(scale, name, ns, cancellationToken: ct).ConfigureAwait(false);
                 return (current, attempt, true);
-            }
-            catch (Exception e) when (KubeErrors.IsConflict(e) && attempt < MaxAttempts)
-            {
-                // Someone else wrote the workload since we read it (the controller's status update right after
-                // an earlier scale, an operator, a CI job): back off a little (with jitter, so two scalers do
-                // not collide again in step), read the new state and try again.
-                // The first retries go at once: most conflicts are a status update that changed nothing we care about.
-                if (attempt >= 2)
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200, 5 << attempt) * (0.5 + Random.Shared.NextDouble())), ct).ConfigureAwait(false);
-                current = await ReadAsync(target, ns, kind, name, ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (KubeErrors.Translate(e, target, action, objectRef, ns, ct) is { } translated && !ReferenceEquals(translated, e))
-            {
-                if (translated.ErrorId == "KubeConflict")
-                    throw new OpsToolsException("KubeConflict", OpsErrorKind.OperationFailed,
-                        $"Cannot {action} in {target.Describe(ns)}: it was changed by another client {MaxAttempts} times in a row while scaling (409 Conflict each time). Find what keeps writing it (an autoscaler, an operator, a CI job) and retry.",
-                        objectRef, e);
-                throw translated;
-            }
+            }, null, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KubeErrors.Translate(e, target, action, objectRef, ns, ct) is { } translated && !ReferenceEquals(translated, e))
+        {
+            if (translated.ErrorId == "KubeConflict")
+                throw new OpsToolsException("KubeConflict", OpsErrorKind.OperationFailed,
+                    $"Cannot {action} in {target.Describe(ns)}: it was changed by another client {MaxAttempts} times in a row while scaling (409 Conflict each time). Find what keeps writing it (an autoscaler, an operator, a CI job) and retry.",
+                    objectRef, e);
+            throw translated;
         }
     }
 

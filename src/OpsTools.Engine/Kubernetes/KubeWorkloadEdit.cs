@@ -15,7 +15,7 @@ public static class KubeWorkloadEdit
 {
     public const string ChangeCauseAnnotation = "kubernetes.io/change-cause";
     public const string PodTemplateHashLabel = "pod-template-hash";
-    public const int MaxAttempts = 5;
+    public const int MaxAttempts = KubeReadChangeWrite.MaxAttempts;
 
     /// <summary>What an edit did to one workload.</summary>
     public sealed record Outcome(object Workload, IReadOnlyList<WorkloadChangeItem> Changes, bool Written, int Attempts);
@@ -32,34 +32,30 @@ public static class KubeWorkloadEdit
         Func<IReadOnlyList<WorkloadChangeItem>, string?>? changeCause, string action, Action<string>? onRetry, CancellationToken ct)
     {
         var objectRef = $"{kind.ToLowerInvariant()} '{name}'";
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            var workload = await KubeRollout.ReadWorkloadAsync(target, ns, kind, name, ct).ConfigureAwait(false);
-            var before = Serialize(Template(workload));
-            var changes = apply(workload);
-            if (changes.Count == 0) return new Outcome(workload, changes, false, attempt);
-            if (attempt == 1 && !await confirm(workload, changes).ConfigureAwait(false)) return new Outcome(workload, changes, false, attempt);
-            if (changeCause?.Invoke(changes) is { Length: > 0 } cause && !JsonNode.DeepEquals(before, Serialize(Template(workload))))
+            return await KubeReadChangeWrite.RunAsync(async attempt =>
             {
-                var meta = Meta(workload);
-                meta.Annotations ??= new Dictionary<string, string>();
-                meta.Annotations[ChangeCauseAnnotation] = cause;
-            }
-            try
-            {
+                var workload = await KubeRollout.ReadWorkloadAsync(target, ns, kind, name, ct).ConfigureAwait(false);
+                var before = Serialize(Template(workload));
+                var changes = apply(workload);
+                if (changes.Count == 0) return new Outcome(workload, changes, false, attempt);
+                if (attempt == 1 && !await confirm(workload, changes).ConfigureAwait(false)) return new Outcome(workload, changes, false, attempt);
+                if (changeCause?.Invoke(changes) is { Length: > 0 } cause && !JsonNode.DeepEquals(before, Serialize(Template(workload))))
+                {
+                    var meta = Meta(workload);
+                    meta.Annotations ??= new Dictionary<string, string>();
+                    meta.Annotations[ChangeCauseAnnotation] = cause;
+                }
                 object written = workload is V1StatefulSet s
                     ? await target.Client.AppsV1.ReplaceNamespacedStatefulSetAsync(s, name, ns, cancellationToken: ct).ConfigureAwait(false)
                     : await target.Client.AppsV1.ReplaceNamespacedDeploymentAsync((V1Deployment)workload, name, ns, cancellationToken: ct).ConfigureAwait(false);
                 return new Outcome(written, changes, true, attempt);
-            }
-            catch (Exception e) when (KubeErrors.IsConflict(e) && attempt < MaxAttempts)
-            {
-                onRetry?.Invoke($"{objectRef} in {target.Describe(ns)} was changed by someone else meanwhile (409 Conflict); reading it again (attempt {attempt + 1} of {MaxAttempts}).");
-            }
-            catch (Exception e) when (KubeErrors.Translate(e, target, action, objectRef, ns, ct) is { } translated && !ReferenceEquals(translated, e))
-            {
-                throw translated;
-            }
+            }, next => onRetry?.Invoke($"{objectRef} in {target.Describe(ns)} was changed by someone else meanwhile (409 Conflict); reading it again (attempt {next} of {MaxAttempts})."), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KubeErrors.Translate(e, target, action, objectRef, ns, ct) is { } translated && !ReferenceEquals(translated, e))
+        {
+            throw translated;
         }
     }
 

@@ -73,7 +73,6 @@ public sealed class SecretRotationPlan
 public static class SecretRotation
 {
     private static readonly Regex KeyPattern = new("^[-._a-zA-Z0-9]+$", RegexOptions.CultureInvariant);
-    private const int ConflictRetries = 5;
 
     /// <summary>Null when <paramref name="key"/> is a valid secret key, else why not.</summary>
     public static string? KeyProblem(string key) =>
@@ -242,28 +241,27 @@ public static class SecretRotation
     /// <summary>PUT the new data with the resourceVersion read; on 409 read again, recompute and retry (bounded).</summary>
     private static async Task<V1Secret> WriteNewDataAsync(KubeTarget target, SecretRotationPlan plan, SecretRotationRequest request, Action<string>? verbose, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            var secret = plan.Secret;
-            secret.Data = plan.NewData;
-            secret.StringData = null;
-            secret.Metadata.ManagedFields = null;
-            verbose?.Invoke($"Writing secret '{plan.Name}' (resourceVersion {secret.Metadata.ResourceVersion}): key(s) {SecretRotationPlan.Quote(plan.ChangedKeys)}.");
-            try
+            return await KubeReadChangeWrite.RunAsync(async attempt =>
             {
+                if (attempt > 1)
+                {
+                    plan.Secret.Data = plan.OldData; // leave the object as read
+                    Diff(plan, await ReadSecretAsync(target, plan.Namespace, plan.Name, ct).ConfigureAwait(false), request);
+                }
+                var secret = plan.Secret;
+                secret.Data = plan.NewData;
+                secret.StringData = null;
+                secret.Metadata.ManagedFields = null;
+                verbose?.Invoke($"Writing secret '{plan.Name}' (resourceVersion {secret.Metadata.ResourceVersion}): key(s) {SecretRotationPlan.Quote(plan.ChangedKeys)}.");
                 return await target.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, plan.Name, plan.Namespace, cancellationToken: ct).ConfigureAwait(false);
-            }
-            catch (Exception e) when (KubeErrors.IsConflict(e) && attempt < ConflictRetries)
-            {
-                verbose?.Invoke($"Secret '{plan.Name}' was changed meanwhile (409 Conflict): reading it again (attempt {attempt + 1} of {ConflictRetries}).");
-                secret.Data = plan.OldData; // leave the object as read
-                Diff(plan, await ReadSecretAsync(target, plan.Namespace, plan.Name, ct).ConfigureAwait(false), request);
-            }
-            catch (Exception e) when (KubeErrors.Translate(e, target, $"update secret '{plan.Name}'", $"secret '{plan.Name}'", plan.Namespace, ct) is { } translated)
-            {
-                secret.Data = plan.OldData;
-                throw translated;
-            }
+            }, next => verbose?.Invoke($"Secret '{plan.Name}' was changed meanwhile (409 Conflict): reading it again (attempt {next} of {KubeReadChangeWrite.MaxAttempts})."), ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KubeErrors.Translate(e, target, $"update secret '{plan.Name}'", $"secret '{plan.Name}'", plan.Namespace, ct) is { } translated)
+        {
+            plan.Secret.Data = plan.OldData;
+            throw translated;
         }
     }
 

@@ -51,40 +51,92 @@ public static class Redaction
 
     /// <summary>
     /// The URL as it may be shown: <c>https://user:pass@host/</c> becomes <c>https://user:***@host/</c>
-    /// (a user part without a password, often a token, becomes <c>***</c>), and query values of
-    /// secret-looking parameters (<c>?token=...</c>) become <c>***</c>.
+    /// (a user part without a password, often a token, becomes <c>***</c>), and values of secret-looking
+    /// parameters in the query or the fragment (<c>?token=...</c>, <c>#access_token=...</c>) become <c>***</c>.
+    /// Never throws: the text is put together here, not re-parsed; on anything unexpected only scheme and
+    /// host are shown.
     /// </summary>
     public static string RedactUri(Uri? uri)
     {
         if (uri is null) return "";
-        if (!uri.IsAbsoluteUri) return RedactQuery(uri.OriginalString);
-        var userInfo = uri.UserInfo;
-        var query = uri.Query;
-        if (userInfo.Length == 0 && !QueryHasSecret(query)) return uri.AbsoluteUri;
-
-        var b = new UriBuilder(uri);
-        if (userInfo.Length > 0)
+        try
         {
-            var colon = userInfo.IndexOf(':');
-            if (colon >= 0)
+            if (!uri.IsAbsoluteUri) return RedactRelative(uri.OriginalString);
+            var userInfo = uri.UserInfo;
+            var query = uri.Query;
+            var fragment = uri.Fragment;
+            // Schemes without a query (ftp, file ...) keep a '?' in the path, escaped: "/%3Ftoken=...".
+            var path = uri.AbsolutePath;
+            var escapedQuestion = path.IndexOf("%3F", StringComparison.OrdinalIgnoreCase);
+            var pathQuery = escapedQuestion >= 0 ? path[(escapedQuestion + 3)..] : "";
+            if (userInfo.Length == 0 && !QueryHasSecret(query) && !QueryHasSecret(fragment) && !QueryHasSecret(pathQuery)) return IsHttp(uri) ? uri.AbsoluteUri : Final(uri.AbsoluteUri);
+
+            var sb = new StringBuilder(uri.AbsoluteUri.Length);
+            sb.Append(uri.Scheme).Append("://");
+            if (userInfo.Length > 0)
             {
-                b.UserName = Uri.UnescapeDataString(userInfo[..colon]);
-                b.Password = Mask;
+                var colon = userInfo.IndexOf(':');
+                sb.Append(colon >= 0 ? userInfo[..colon] + ":" + Mask : Mask).Append('@');
             }
-            else
-            {
-                b.UserName = Mask;
-                b.Password = "";
-            }
+            sb.Append(uri.Authority).Append(escapedQuestion >= 0 ? path[..(escapedQuestion + 3)] + RedactQuery(pathQuery) : path);
+            if (query.Length > 1) sb.Append('?').Append(RedactQuery(query[1..]));
+            if (fragment.Length > 1) sb.Append('#').Append(RedactQuery(fragment[1..]));
+            return IsHttp(uri) ? sb.ToString() : Final(sb.ToString());
         }
-        if (query.Length > 0) b.Query = RedactQuery(query.TrimStart('?'));
-        // UriBuilder escapes '*' in the user part on some runtimes; show the mask as written.
-        return b.Uri.AbsoluteUri.Replace("%2A%2A%2A", Mask, StringComparison.OrdinalIgnoreCase);
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Fallback(uri);
+        }
     }
 
-    /// <summary>The same URL with the user information and secret query values redacted, as a <see cref="Uri"/>.</summary>
-    public static Uri RedactedUri(Uri uri) =>
-        uri.IsAbsoluteUri && (uri.UserInfo.Length > 0 || QueryHasSecret(uri.Query)) ? new Uri(RedactUri(uri)) : uri;
+    /// <summary>The same URL with the user information and secret query values redacted, as a <see cref="Uri"/>. Never throws.</summary>
+    public static Uri RedactedUri(Uri uri)
+    {
+        try
+        {
+            if (!uri.IsAbsoluteUri) return uri;
+            var shownText = RedactUri(uri);
+            if (shownText == uri.AbsoluteUri) return uri;
+            return Uri.TryCreate(shownText, UriKind.Absolute, out var shown) ? shown
+                : Uri.TryCreate(Fallback(uri), UriKind.Absolute, out var bare) ? bare : new Uri("about:blank");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return new Uri("about:blank");
+        }
+    }
+
+    // A user part without a password ("token@host") where the parts above did not see it (a scheme that keeps it in its path).
+    private static readonly Regex UserOnly = new(@"://[^\s/@:]+@", RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(200));
+
+    /// <summary>The last pass over a shown URL: secret-looking assignments and URL passwords (ScrubText), user-only parts.</summary>
+    private static bool IsHttp(Uri uri) => uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps;
+
+    private static string Final(string text)
+    {
+        try { return UserOnly.Replace(ScrubText(text), "://" + Mask + "@"); }
+        catch (RegexMatchTimeoutException) { return Mask; }
+    }
+
+    private static string Fallback(Uri uri)
+    {
+        try { return uri.IsAbsoluteUri ? $"{uri.Scheme}://{uri.Host}/{Mask}" : Mask; }
+        catch (Exception e) when (e is not OutOfMemoryException) { return Mask; }
+    }
+
+    /// <summary>A relative reference: secret values after '?' and '#' masked, a "user:password@" prefix masked.</summary>
+    private static string RedactRelative(string text)
+    {
+        var hash = text.IndexOf('#');
+        var fragment = hash >= 0 ? text[(hash + 1)..] : null;
+        var rest = hash >= 0 ? text[..hash] : text;
+        var question = rest.IndexOf('?');
+        var path = question >= 0 ? rest[..question] : rest;
+        var query = question >= 0 ? rest[(question + 1)..] : null;
+        var at = path.IndexOf('@');
+        if (at >= 0 && path.IndexOf(':') is var colon && colon >= 0 && colon < at) path = path[..(colon + 1)] + Mask + path[at..];
+        return path + (query is null ? "" : "?" + RedactQuery(query)) + (fragment is null ? "" : "#" + RedactQuery(fragment));
+    }
 
     /// <summary>
     /// A connection string as it may be shown. Both forms are handled:
@@ -134,7 +186,7 @@ public static class Redaction
         RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(200));
 
     private static readonly Regex UrlPassword = new(
-        @"(?<key>[a-z][a-z0-9+.-]*://[^\s/:@]+:)(?<value>[^\s/@]+)(?=@)",
+        @"(?<key>[a-z][a-z0-9+.-]*://[^\s/:@]*:)(?<value>[^\s/@]+)(?=@)",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(200));
 
     /// <summary>
@@ -161,7 +213,7 @@ public static class Redaction
     private static bool QueryHasSecret(string query)
     {
         if (string.IsNullOrEmpty(query)) return false;
-        foreach (var pair in query.TrimStart('?').Split('&'))
+        foreach (var pair in query.TrimStart('?', '#').Split('&'))
         {
             var eq = pair.IndexOf('=');
             var key = Uri.UnescapeDataString(eq < 0 ? pair : pair[..eq]);

@@ -13,4 +13,6 @@ public sealed class BackupSettings
     public double? MaxAgeHours { get; set; }
     /// <summary>Folders backed up with Backup-Directory (uploads ...).</summary>
     public IReadOnlyList<string> Directories { get; set; } = Array.Empty<string>();
+    /// <summary>The mode of the files OpsTools writes into the store ("0600", the default; "0640" or "0660" for a backup group).</summary>
+    public string? FileMode { get; set; }
 }

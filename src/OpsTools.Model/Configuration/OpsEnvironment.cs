@@ -17,6 +17,11 @@ public sealed class HealthEndpoint
     public bool SkipCertificateCheck { get; set; }
     /// <summary>Per-endpoint timeout in seconds, when it differs from the command's.</summary>
     public double? TimeoutSec { get; set; }
+    /// <summary>
+    /// Why this endpoint cannot be probed as written (a value outside its allowed range, naming the file and the key), or null.
+    /// An endpoint with a problem is one Unknown result; the other endpoints of the file are probed as usual.
+    /// </summary>
+    public string? Problem { get; set; }
 
     public override string ToString() => $"{Name} ({Uri})";
 }

@@ -56,6 +56,7 @@ public sealed class BackupDatabaseCommand : DbCmdlet
     {
         IReadOnlyList<PgTarget> targets = PgTargetRegistry.Find(ConnectionId) is not null ? new[] { ResolveInputTarget() } : ResolveTargets();
         var store = new BackupStore(_storeRoot!);
+        using var fileMode = GetBackupCommand.FileModeScope(Environment);
         foreach (var target in targets)
         {
             cancellationToken.ThrowIfCancellationRequested();

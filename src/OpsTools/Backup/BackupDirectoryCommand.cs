@@ -88,6 +88,7 @@ public sealed class BackupDirectoryCommand : OpsCmdlet
             Fail(new OpsToolsException("BackupNameAmbiguous", OpsErrorKind.InvalidArgument,
                     "-Name names the backups of one folder; back up several folders without it (each is grouped under its own name)."),
                 "BackupNameAmbiguous", ErrorCategory.InvalidArgument, Name);
+        using var fileMode = GetBackupCommand.FileModeScope(Environment);
         foreach (var path in paths)
         {
             cancellationToken.ThrowIfCancellationRequested();

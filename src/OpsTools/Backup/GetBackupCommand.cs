@@ -66,6 +66,14 @@ public sealed class GetBackupCommand : OpsCmdlet
             all = store.List();
 
         var selected = Select(all, names, Since, IncludeIncomplete, Latest, out var skippedIncomplete, out var warnings);
+        if (IncludeIncomplete && !Latest)
+        {
+            // The hidden temporary files of unfinished backups (a killed Backup-Database leaves one), with their age.
+            var partials = names.Length > 0 && !names.Any(WildcardPattern.ContainsWildcardCharacters)
+                ? names.Select(BackupStore.SafeName).Distinct(StringComparer.Ordinal).SelectMany(n => store.ListPartials(n)).ToList()
+                : store.ListPartials();
+            selected.AddRange(Select(partials, names, null, true, false, out _, out _));
+        }
         foreach (var w in warnings) Warning(w);
         if (skippedIncomplete > 0)
             Warning($"{skippedIncomplete} incomplete backup{(skippedIncomplete == 1 ? "" : "s")} left out (an archive without a usable manifest: the backup did not finish, or the manifest was removed or damaged). Use -IncludeIncomplete to see {(skippedIncomplete == 1 ? "it" : "them")}.");
@@ -114,6 +122,13 @@ public sealed class GetBackupCommand : OpsCmdlet
     /// environment's Backup.Path (a relative one is relative to the environment file's folder); null when neither.
     /// Call on the pipeline thread (<paramref name="resolve"/> uses the session's current location).
     /// </summary>
+    /// <summary>
+    /// The mode of the data files written in this flow: the environment's Backup.FileMode when it names one (validated when
+    /// the file was read), else $env:OPSTOOLS_FILE_MODE, else owner-only (0600 files, 0700 folders).
+    /// </summary>
+    internal static IDisposable FileModeScope(OpsEnvironment? environment) =>
+        Engine.Security.DataFiles.Use(environment?.Backup?.FileMode is { } m ? Engine.Security.DataFiles.ParseMode(m, "Backup.FileMode") : null);
+
     internal static string? StoreRoot(string? path, OpsEnvironment? environment, Func<string, string> resolve)
     {
         if (!string.IsNullOrWhiteSpace(path)) return resolve(path);

@@ -122,6 +122,7 @@ public sealed class RestoreBackupCommand : DbCmdlet
             return;
 
         var activity = $"Restore-Backup {plan.BackupId} -> {AsDatabase ?? plan.Target}";
+        using var fileMode = GetBackupCommand.FileModeScope(Environment);
         try
         {
             var result = await DatabaseRestorer.RestoreAsync(plan,

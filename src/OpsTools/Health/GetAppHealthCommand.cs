@@ -250,7 +250,7 @@ public sealed class GetAppHealthCommand : OpsCmdlet
                 foreach (var (k, v) in endpoint.Headers) headers[k] = v;
             foreach (var (k, v) in commandHeaders) headers[k] = v;
 
-            var timeout = Bound(nameof(TimeoutSec)) || endpoint?.TimeoutSec is not > 0 ? TimeoutSec : endpoint.TimeoutSec!.Value;
+            var timeout = Bound(nameof(TimeoutSec)) || endpoint?.TimeoutSec is not > 0 || endpoint.Problem is not null ? TimeoutSec : endpoint.TimeoutSec!.Value;
             var request = new HealthProbeRequest
             {
                 Uri = uri,
@@ -264,6 +264,7 @@ public sealed class GetAppHealthCommand : OpsCmdlet
                 LatencyCriticalMs = thresholds.LatencyCriticalMs,
                 Environment = Environment?.Name,
                 IncludeComponent = include,
+                Problem = endpoint?.Problem,
             };
             requests.Add(request);
 

@@ -278,4 +278,34 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
         Assert.Equal(2, Databases(db).Count); // the target and the kept previous one
         Assert.StartsWith(db + "_pre_restore_", S(r, "PreviousDatabase"));
     }
+
+    [Fact]
+    public void Two_restores_onto_one_database_at_once_one_stops_with_RestoreInProgress_naming_the_other()
+    {
+        var db = NewDatabase(rows: 200_000);
+        using var s1 = new ModuleSession();
+        using var s2 = new ModuleSession();
+        Backup(s1, db);
+        s2.Set("b", s1.Invoke("$b")[0]);
+        var copy = db + "_twice";
+        _prefixes.Add(copy);
+        var script = Setup(db) + $"$b | Restore-Backup @Pg -AsDatabase {Q(copy)} -Force";
+        using var start = new Barrier(2);
+        RunResult? r1 = null, r2 = null;
+        var t1 = Task.Run(() => { start.SignalAndWait(); r1 = s1.Run(script); });
+        var t2 = Task.Run(() => { start.SignalAndWait(); r2 = s2.Run(script); });
+        Task.WaitAll(t1, t2);
+
+        var results = new[] { r1!, r2! };
+        var ok = Assert.Single(results, r => r.Terminating is null && r.Errors.Count == 0);
+        Assert.Equal("True", S(Assert.Single(ok.Output), "Succeeded"));
+        var failed = Assert.Single(results, r => !ReferenceEquals(r, ok));
+        var record = failed.Terminating is IContainsErrorRecord c ? c.ErrorRecord : Assert.Single(failed.Errors);
+        Assert.Equal("RestoreInProgress", record.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("Another Restore-Backup", record.Exception.Message);
+        Assert.Contains("OpsTools", record.Exception.Message); // the other session's application name
+        Assert.DoesNotContain("23505", record.Exception.Message);
+        Assert.Equal(new[] { copy }, Databases(copy)); // one copy, no leftover restore database
+        Assert.Empty(Databases(db + "_restore_"));
+    }
 }

@@ -186,4 +186,48 @@ public sealed class RetentionTests : IDisposable
         var missing = _s.Run($"Remove-Backup -Path {Q(newestVerified)} -Force");
         Assert.Equal("BackupNotFound", Assert.Single(missing.Errors).FullyQualifiedErrorId.Split(',')[0]);
     }
+
+    [Fact]
+    public void A_manifest_dated_in_the_future_is_never_the_latest_nor_counted_toward_KeepLast()
+    {
+        var future = Fake("app", -365 * 70, "ChecksumVerified"); // 2096: a skewed clock or an edited manifest
+        var recent = Fake("app", 1, "ChecksumVerified");
+        var older = Fake("app", 5, "Unverified");
+
+        var latest = _s.Run($"Get-Backup -Path {Q(Store)} -Latest");
+        Assert.Equal(recent, (string)P(Assert.Single(latest.Output), "Path")!);
+
+        var all = _s.Run($"Get-Backup -Path {Q(Store)} -IncludeIncomplete");
+        var flagged = Assert.Single(all.Output, o => (string)P(o, "Path")! == future);
+        Assert.Equal("Incomplete", P(flagged, "Verification")!.ToString());
+        Assert.Contains("in the future", (string)P(flagged, "LastTestMessage")!);
+
+        // KeepLast 1 keeps the real newest (and the newest verified, the same one); the future one is kept but not counted.
+        var r = _s.Run($"Invoke-BackupRetention -Path {Q(Store)} -KeepLast 1 -WhatIf");
+        string Action(string path) => P(Assert.Single(r.Output, o => (string)P(o, "Path")! == path), "Action")!.ToString()!;
+        Assert.Equal("Keep", Action(recent));
+        Assert.Equal("Remove", Action(older));
+        Assert.Equal("Keep", Action(future));
+        Assert.Contains("future", (string)P(Assert.Single(r.Output, o => (string)P(o, "Path")! == future), "Reason")!);
+    }
+
+    [Fact]
+    public void An_archive_a_manifest_names_outside_the_store_is_never_listed()
+    {
+        var outside = Path.Combine(_root, "elsewhere.dump");
+        File.WriteAllText(outside, "not in the store");
+        var archive = Fake("app", 1, "ChecksumVerified");
+        var manifest = archive + ".manifest.json";
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        json["archive"] = "../../elsewhere.dump";
+        File.WriteAllText(manifest, json.ToJsonString());
+
+        var r = _s.Run($"Get-Backup -Path {Q(Store)} -IncludeIncomplete");
+        Assert.DoesNotContain(r.Output, o => ((string)P(o, "Path")!).Contains("elsewhere", StringComparison.Ordinal));
+        var entry = Assert.Single(r.Output);
+        Assert.Equal("Incomplete", P(entry, "Verification")!.ToString());
+        Assert.Contains("outside", (string)P(entry, "LastTestMessage")!);
+        Assert.Empty(_s.Run($"Get-Backup -Path {Q(Store)} -Latest").Output);
+        Assert.True(File.Exists(outside));
+    }
 }
