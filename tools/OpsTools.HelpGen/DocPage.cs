@@ -70,7 +70,12 @@ internal sealed class DocPage
         var block = parameter.Blocks.OfType<FencedCodeBlock>().FirstOrDefault(b => b.Info == "yaml");
         if (block == null) return result;
         var stream = new YamlStream();
-        stream.Load(new StringReader(block.Lines.ToString()));
+        try { stream.Load(new StringReader(block.Lines.ToString())); }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            // A value such as * or & must be quoted in YAML: say where, instead of failing the build with a stack trace.
+            throw new InvalidDataException($"the ```yaml block of {parameter.Title} is not valid YAML ({e.Start}: {e.Message}); quote values that start with * & ! or {{", e);
+        }
         if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode map)
             foreach (var (k, v) in map.Children)
                 result[((YamlScalarNode)k).Value ?? ""] = (v as YamlScalarNode)?.Value ?? "";

@@ -119,7 +119,9 @@ internal static class Program
         {
             var section = documented.FirstOrDefault(s => s.Title[1..].Equals(p.Name, StringComparison.OrdinalIgnoreCase));
             if (section == null) continue;
-            var yaml = DocPage.ParameterYaml(section);
+            Dictionary<string, string> yaml;
+            try { yaml = DocPage.ParameterYaml(section); }
+            catch (InvalidDataException e) { Error(section.Line, "OTH010", e.Message); continue; }
             var expected = Maml.YamlFacts(command, p);
             foreach (var (key, value) in expected)
             {
