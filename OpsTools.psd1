@@ -31,6 +31,7 @@
         'Formats/Docker.Containers.format.ps1xml'
         'Formats/Docker.Images.format.ps1xml'
         'Formats/Docker.Logs.format.ps1xml'
+        'Formats/Certificates.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Backup-Database'
@@ -61,6 +62,7 @@
         'Get-PodResourceUsage'
         'Get-RolloutHistory'
         'Get-Secret'
+        'Get-TlsCertificate'
         'Invoke-BackupRetention'
         'Invoke-DbReindex'
         'Invoke-DbVacuum'

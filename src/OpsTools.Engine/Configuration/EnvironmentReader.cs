@@ -52,6 +52,9 @@ public static class EnvironmentReader
         if (TryGet(data, "Docker", out var docker) && docker is not null)
             env.Docker = ReadDocker(AsTable(docker, $"{source}: Docker"), $"{source}: Docker", path);
 
+        if (TryGet(data, "Certificates", out var certificates) && certificates is not null)
+            env.Certificates = CertificateSettingsReader.Read(AsTable(certificates, $"{source}: Certificates"), $"{source}: Certificates", path);
+
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)
         {

@@ -43,6 +43,8 @@ public sealed class OpsEnvironment
     public KubernetesSettings? Kubernetes { get; set; }
     /// <summary>The Docker engine and Compose project (<c>Docker</c>), or null when the file has none.</summary>
     public DockerSettings? Docker { get; set; }
+    /// <summary>Certificates to check: endpoints, files, Kubernetes (<c>Certificates</c>), or null when the file has none.</summary>
+    public CertificateSettings? Certificates { get; set; }
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>
