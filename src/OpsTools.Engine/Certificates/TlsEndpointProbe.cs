@@ -250,6 +250,9 @@ public static class TlsEndpointProbe
             var selfSigned = CertificateFacts.IsSelfSigned(leaf);
             if (selfSigned)
                 problems.Add((CertificateProblem.SelfSigned, "self-signed: its own issuer, not a trusted root"));
+            else if ((flags & X509ChainStatusFlags.PartialChain) != 0 && elements.Count > 1 && elements.Last().Extensions.OfType<X509BasicConstraintsExtension>().Any(b => b.CertificateAuthority))
+                // The served intermediates lead to a CA whose issuer (the root) is nowhere: the root is not trusted here.
+                problems.Add((CertificateProblem.UntrustedRoot, $"untrusted root '{elements.Last().Issuer}'{(roots is null ? " (not in the system store)" : " (not in the CA file)")}"));
             else if ((flags & X509ChainStatusFlags.PartialChain) != 0)
                 problems.Add((CertificateProblem.IncompleteChain, $"incomplete chain: the issuer '{elements.Last().Issuer}' was not served (intermediate missing)"));
             else if ((flags & X509ChainStatusFlags.UntrustedRoot) != 0)
