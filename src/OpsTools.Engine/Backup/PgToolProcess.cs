@@ -17,7 +17,23 @@ public static class PgToolProcess
     /// <summary>A start info for <paramref name="tool"/> against <paramref name="target"/> (null: no connection needed).</summary>
     public static ProcessStartInfo StartInfo(PgTool tool, PgTarget? target, IEnumerable<string> arguments, string applicationName)
     {
-        var psi = new ProcessStartInfo(tool.Path)
+        var psi = ToolStartInfo(tool.Path, arguments);
+        // Inherited settings that would override or redirect the resolved target.
+        foreach (var name in new[] { "PGSERVICE", "PGSERVICEFILE", "PGHOSTADDR", "PGREQUIREAUTH", "PGTARGETSESSIONATTRS" })
+            psi.Environment.Remove(name);
+        if (target is not null)
+            foreach (var (key, value) in LibpqEnvironment(target, applicationName))
+                psi.Environment[key] = value;
+        return psi;
+    }
+
+    /// <summary>
+    /// A start info for any child program under the same rules (no shell, arguments one by one, every stream redirected,
+    /// standard input closed by <see cref="RunAsync"/>, a neutral working folder): pg_dump, pg_restore, certbot.
+    /// </summary>
+    public static ProcessStartInfo ToolStartInfo(string path, IEnumerable<string> arguments)
+    {
+        var psi = new ProcessStartInfo(path)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -26,12 +42,6 @@ public static class PgToolProcess
             WorkingDirectory = Path.GetTempPath(),
         };
         foreach (var a in arguments) psi.ArgumentList.Add(a);
-        // Inherited settings that would override or redirect the resolved target.
-        foreach (var name in new[] { "PGSERVICE", "PGSERVICEFILE", "PGHOSTADDR", "PGREQUIREAUTH", "PGTARGETSESSIONATTRS" })
-            psi.Environment.Remove(name);
-        if (target is not null)
-            foreach (var (key, value) in LibpqEnvironment(target, applicationName))
-                psi.Environment[key] = value;
         return psi;
     }
 
