@@ -35,7 +35,7 @@ function Invoke-DailyCheck {
     None (default): never fail. Warning: fail on Warning, Unknown or Critical. Critical: fail on Critical.
 
     .PARAMETER Skip
-    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker.
+    Checks to leave out: AppHealth, Disk, Memory, Database, Backup, Kubernetes, Docker, Certificates.
 
     .PARAMETER TimeoutSec
     Timeout for every health endpoint, in seconds. Without it, each endpoint's TimeoutSec from the
@@ -64,7 +64,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker', 'Certificates')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -119,6 +119,10 @@ function Invoke-DailyCheck {
 
         if ('Docker' -notin $Skip -and $Environment -and $Environment.Docker) {
             & $run 'ContainerHealth' 'Docker' { Get-OpsDockerCheck -OpsEnvironment $Environment }
+        }
+
+        if ('Certificates' -notin $Skip -and $Environment -and $Environment.Certificates) {
+            & $run 'Certificate' 'Certificates' { Get-OpsCertificateCheck -OpsEnvironment $Environment -CriticalOnly }
         }
 
         $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn

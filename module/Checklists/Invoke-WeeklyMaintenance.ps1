@@ -34,6 +34,10 @@ function Invoke-WeeklyMaintenance {
 
     An environment with only a Docker section (no Databases) runs only the image step.
 
+    9. Certificates: for an environment with a Certificates section, every certificate of its
+       endpoints, files and (Certificates.Kubernetes) Kubernetes secrets and cert-manager
+       Certificates, sorted by days left, with the thresholds per environment and per label.
+
     A step that cannot run (database unreachable, pg_stat_statements not installed) becomes one
     Unknown result that says why; the other steps and databases still run. Results flow into
     Export-OpsReport like the daily check's; with -FailOn the command ends with a terminating error
@@ -46,7 +50,7 @@ function Invoke-WeeklyMaintenance {
     Only these entries of the Databases section (wildcards allowed).
 
     .PARAMETER Skip
-    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice, RestoreDrill, Retention, ImagePrune.
+    Steps to leave out: VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice, RestoreDrill, Retention, ImagePrune, Certificates.
 
     .PARAMETER PruneAllImages
     The ImagePrune step removes every image no container uses (docker image prune -a), not only dangling ones.
@@ -82,7 +86,7 @@ function Invoke-WeeklyMaintenance {
         [SupportsWildcards()]
         [string[]] $Instance,
 
-        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune')]
+        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune', 'Certificates')]
         [string[]] $Skip = @(),
 
         [switch] $PruneAllImages,
@@ -101,7 +105,7 @@ function Invoke-WeeklyMaintenance {
         $envName = $Environment.Name
         $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
         $databases = @(Select-OpsDatabase -OpsEnvironment $Environment -Instance $Instance)
-        if ($databases.Count -eq 0 -and -not $Environment.Docker) {
+        if ($databases.Count -eq 0 -and -not $Environment.Docker -and -not $Environment.Certificates) {
             $exception = [OpsTools.OpsToolsException]::new('DbNoDatabases', [OpsTools.OpsErrorKind]::NotFound,
                 "The environment '$envName' names no databases$(if ($Instance) { " matching -Instance $($Instance -join ', ')" }) (add a Databases section, see about_OpsTools_Environments).", $envName, $null)
             $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'DbNoDatabases', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $envName))
@@ -221,6 +225,11 @@ function Invoke-WeeklyMaintenance {
                     Message = "Image prune $verb $($prune.Count) $kind image(s), $($prune.Reclaimed) ($($prune.ReclaimedBytes) bytes)$(if (@($pruneErrors).Count) { "; $(@($pruneErrors).Count) could not be removed: $(@($pruneErrors | ForEach-Object { $_.Exception.Message }) -join '; ')" })."
                 }
             }
+        }
+
+        # Certificates: every certificate of the environment, sorted by days left (the runbooks' weekly "check certificate expiry").
+        if ($Environment.Certificates -and 'Certificates' -notin $Skip) {
+            Invoke-OpsCheckStep -StepCheck 'Certificate' -StepArea 'Certificates' -EnvironmentName $envName -Collector $results -Step { Get-OpsCertificateCheck -OpsEnvironment $Environment }
         }
 
         $failure = New-OpsChecklistFailure -Checklist 'Weekly maintenance' -ErrorId 'WeeklyMaintenanceFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
