@@ -26,11 +26,18 @@ function Get-OpsCertificateCheck {
             throw $e.Exception
         }
     }
-    $sorted = @($all | Sort-Object @{ Expression = { if ($null -eq $_.DaysLeft) { [int]::MinValue } else { $_.DaysLeft } } }, Target)
+    # Fewest days left first (unreadable ones before all), then by target; no Utility cmdlets needed.
+    $key = { param($r) if ($null -eq $r.DaysLeft) { [int]::MinValue } else { [int]$r.DaysLeft } }
+    $all.Sort([System.Comparison[OpsTools.CheckResult]] {
+            param($a, $b)
+            $c = (& $key $a).CompareTo((& $key $b))
+            if ($c -ne 0) { $c } else { [string]::Compare($a.Target, $b.Target, [System.StringComparison]::OrdinalIgnoreCase) }
+        })
+    $sorted = $all.ToArray()
     if (-not $CriticalOnly) { return $sorted }
     $bad = @($sorted | Where-Object { $_.Status -in [OpsTools.CheckStatus]::Critical, [OpsTools.CheckStatus]::Unknown })
     if ($bad.Count -gt 0) { return $bad }
-    $soonest = @($sorted | Where-Object { $null -ne $_.DaysLeft } | Select-Object -First 1)
+    $soonest = @($sorted | Where-Object { $null -ne $_.DaysLeft })
     [OpsTools.CheckResult]@{
         Check = 'Certificate'; Area = 'Certificates'; Target = $OpsEnvironment.Name; Status = [OpsTools.CheckStatus]::Healthy; Value = $sorted.Count
         Message = "$($sorted.Count) certificate(s) checked, none critical$(if ($soonest) { "; the soonest to expire: $($soonest[0].Target) in $($soonest[0].DaysLeft) days" })."
