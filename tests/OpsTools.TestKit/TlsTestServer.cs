@@ -34,12 +34,16 @@ public sealed class TlsTestServer : IDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         var ports = new Dictionary<string, int>();
         var list = sites.ToList();
+        // Distinct free ports: all held at once, then released (one at a time, a released port could come back twice).
+        var held = list.Select(_ => { var l = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0); l.Start(); return l; }).ToList();
+        var free = new Queue<int>(held.Select(l => ((IPEndPoint)l.LocalEndpoint).Port));
+        held.ForEach(l => l.Stop());
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxConcurrentConnections = null;
             foreach (var site in list)
             {
-                var port = HealthServer.FreePort();
+                var port = free.Dequeue();
                 ports[site.Name] = port;
                 k.Listen(IPAddress.Loopback, port, l => l.UseHttps(o =>
                 {
