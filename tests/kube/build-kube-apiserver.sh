@@ -12,13 +12,11 @@
 set -euo pipefail
 
 version=1.20.2
-# The build's own revision: r1 replaces the vendored reflect2 1.0.1 (see below); a new revision gets a new cache folder.
-build=r1
 if [[ -n "${OPSTOOLS_KUBE_CACHE:-}" ]]; then cache=$OPSTOOLS_KUBE_CACHE
 elif [[ $(id -u) == 0 ]]; then cache=/var/cache/opstools/kube
 else cache=${XDG_CACHE_HOME:-$HOME/.cache}/opstools/kube
 fi
-bin=$cache/$version-$build/bin
+bin=$cache/$version/bin
 if [[ -x $bin/kube-apiserver && -x $bin/kube-controller-manager ]]; then
   echo "$bin"; exit 0
 fi
@@ -54,17 +52,6 @@ tar xzf "$orig" -C "$work"
 mv "$work"/kubernetes-*/ "$GOPATH/src/k8s.io/kubernetes"
 cd "$GOPATH/src/k8s.io/kubernetes"
 
-# vendor/ has reflect2 1.0.1, whose map iteration faults under Go >= 1.18 ("fatal error: fault" in mapiterinit):
-# the API server dies on the first custom resource it decodes (json-iterator sorts the object's map keys).
-# Debian's reflect2 1.0.2 is the fixed, API-compatible release.
-log "replacing the vendored reflect2 1.0.1 with Debian's 1.0.2 (custom resources crash 1.0.1 under Go >= 1.18)"
-( cd "$work" && apt-get -q "${apt_opts[@]}" source --download-only golang-github-modern-go-reflect2 >&2 )
-r2=$(ls "$work"/golang-github-modern-go-reflect2_*.orig.tar.* | head -n1)
-mkdir -p "$work/reflect2" && tar xf "$r2" -C "$work/reflect2" --strip-components=1
-rm -rf vendor/github.com/modern-go/reflect2 && mkdir -p vendor/github.com/modern-go/reflect2
-find "$work/reflect2" -maxdepth 1 \( -name '*.go' -o -name '*.s' \) ! -name '*_test.go' -exec cp {} vendor/github.com/modern-go/reflect2/ \;
-cp "$work/reflect2/LICENSE" vendor/github.com/modern-go/reflect2/ 2>/dev/null || true
-
 log "generating pkg/generated/openapi (not shipped in the source package)"
 make gen_openapi >"$work/gen.log" 2>&1 || { tail -n 40 "$work/gen.log" >&2; exit 1; }
 
@@ -74,6 +61,6 @@ for cmd in kube-apiserver kube-controller-manager; do
   go build -tags providerless -ldflags "-s -w" -o "$work/out/$cmd" "./cmd/$cmd"
 done
 
-mkdir -p "$cache/$version-$build"
+mkdir -p "$cache/$version"
 rm -rf "$bin.tmp" && mv "$work/out" "$bin.tmp" && rm -rf "$bin" && mv "$bin.tmp" "$bin"
 echo "$bin"

@@ -23,7 +23,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         _k = fixture.Cluster;
         _sites = sites;
         _ns = _k.CreateNamespace("certs");
-        CertManagerTestSupport.EnsureCrd(_k);
+        if (CertManagerTestSupport.CustomResourcesUnavailable is null) CertManagerTestSupport.EnsureCrd(_k);
     }
 
     public void Dispose() => _k.DeleteNamespace(_ns);
@@ -121,7 +121,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         Assert.Equal(true, ep.P("Trusted"));
     }
 
-    [Fact]
+    [CustomResourceFact]
     public void CertManager_certificates_are_joined_to_their_secrets_with_conditions_and_failures()
     {
         using var web = Issue(20);
@@ -153,7 +153,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         Assert.Equal("cert-manager", w.S("Label"));
     }
 
-    [Fact]
+    [CustomResourceFact]
     public void Renewal_sets_the_Issuing_condition_as_cmctl_does_and_waits_for_a_later_notAfter()
     {
         using var old = Issue(10);
@@ -183,7 +183,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         issued.Dispose();
     }
 
-    [Fact]
+    [CustomResourceFact]
     public void A_failed_or_ignored_renewal_says_why_and_WhatIf_changes_nothing()
     {
         using var old = Issue(10);
@@ -213,7 +213,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         Assert.DoesNotContain(conditions, c => (string?)c!["type"] == "Issuing");
     }
 
-    [Fact]
+    [CustomResourceFact]
     public void A_missing_certificate_is_an_error_that_names_it()
     {
         using var s = Session();
