@@ -35,6 +35,7 @@
         'Formats/Redis.format.ps1xml'
         'Formats/PgBouncer.format.ps1xml'
         'Formats/Logs.format.ps1xml'
+        'Formats/Certificates.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Assert-CheckResult'
@@ -47,6 +48,7 @@
         'Get-AppHealth'
         'Get-Autoscaler'
         'Get-Backup'
+        'Get-CertManagerCertificate'
         'Get-ClusterEvent'
         'Get-Container'
         'Get-ContainerHealth'
@@ -78,6 +80,8 @@
         'Get-RolloutHistory'
         'Get-Secret'
         'Invoke-AppAction'
+        'Get-SecretCertificate'
+        'Get-TlsCertificate'
         'Invoke-BackupRetention'
         'Measure-LogError'
         'Invoke-DbReindex'
@@ -107,6 +111,8 @@
         'Suspend-Rollout'
         'Test-Backup'
         'Undo-Rollout'
+        'Update-CertbotCertificate'
+        'Update-CertManagerCertificate'
         'Update-Secret'
         'Wait-Rollout'
     )

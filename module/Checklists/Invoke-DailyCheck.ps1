@@ -13,7 +13,7 @@ function Invoke-DailyCheck {
         [ValidateSet('None', 'Warning', 'Critical')]
         [string] $FailOn = 'None',
 
-        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker', 'Metrics', 'Redis', 'Queues', 'PgBouncer', 'Logs')]
+        [ValidateSet('AppHealth', 'Disk', 'Memory', 'Database', 'Backup', 'Kubernetes', 'Docker', 'Metrics', 'Redis', 'Queues', 'PgBouncer', 'Logs', 'Certificates')]
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
@@ -72,17 +72,21 @@ function Invoke-DailyCheck {
 
         if ('Metrics' -notin $Skip -and $Environment -and ($Environment.Prometheus -or $Environment.Alertmanager -or $Environment.Metrics.Count -or $Environment.AppFigures.Count)) {
             & $run 'Metrics' 'Metrics' { Get-OpsMetricsCheck -OpsEnvironment $Environment }
+        }
+
         if ('Logs' -notin $Skip -and $Environment -and $Environment.Logs) {
             & $run 'LogErrors' 'Logs' { Get-OpsLogCheck -OpsEnvironment $Environment }
         }
 
-        # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
-        if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Daily check' -Target $envName -Quiet }
+        if ('Certificates' -notin $Skip -and $Environment -and $Environment.Certificates) {
+            & $run 'Certificate' 'Certificates' { Get-OpsCertificateCheck -OpsEnvironment $Environment -CriticalOnly }
+        }
+
         if ('Redis' -notin $Skip -and $Environment -and $Environment.Redis) { & $run 'RedisHealth' 'Redis' { Get-OpsRedisCheck -OpsEnvironment $Environment } }
         if ('Queues' -notin $Skip -and $Environment -and $Environment.Queues.Count -gt 0) { & $run 'QueueStatus' 'Queues' { Get-OpsQueueCheck -OpsEnvironment $Environment } }
         if ('PgBouncer' -notin $Skip -and $Environment -and $Environment.PgBouncer) { & $run 'PgBouncerPool' 'PgBouncer' { Get-OpsPgBouncerCheck -OpsEnvironment $Environment } }
 
-        $failure = New-OpsChecklistFailure -Checklist 'Daily check' -ErrorId 'DailyCheckFailed' -EnvironmentName $envName -Results $results -FailOn $FailOn
-        if ($failure) { $PSCmdlet.ThrowTerminatingError($failure) }
+        # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
+        if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Daily check' -Target $envName -Quiet }
     }
 }

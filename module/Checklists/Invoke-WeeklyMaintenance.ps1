@@ -14,7 +14,7 @@ function Invoke-WeeklyMaintenance {
         [SupportsWildcards()]
         [string[]] $Instance,
 
-        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune', 'LogCleanup')]
+        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune', 'LogCleanup', 'Certificates')]
         [string[]] $Skip = @(),
 
         [switch] $PruneAllImages,
@@ -33,7 +33,7 @@ function Invoke-WeeklyMaintenance {
         $envName = $Environment.Name
         $results = [System.Collections.Generic.List[OpsTools.CheckResult]]::new()
         $databases = @(Select-OpsDatabase -OpsEnvironment $Environment -Instance $Instance)
-        if ($databases.Count -eq 0 -and -not $Environment.Docker -and -not $Environment.Logs) {
+        if ($databases.Count -eq 0 -and -not $Environment.Docker -and -not $Environment.Logs -and -not $Environment.Certificates) {
             $exception = [OpsTools.OpsToolsException]::new('DbNoDatabases', [OpsTools.OpsErrorKind]::NotFound,
                 "The environment '$envName' names no databases$(if ($Instance) { " matching -Instance $($Instance -join ', ')" }) (add a Databases section, see about_OpsTools_Environments).", $envName, $null)
             $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($exception, 'DbNoDatabases', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $envName))
@@ -185,6 +185,11 @@ function Invoke-WeeklyMaintenance {
                     Message = "Image prune $verb $($prune.Count) $kind image(s), $($prune.Reclaimed) ($($prune.ReclaimedBytes) bytes)$(if (@($pruneErrors).Count) { "; $(@($pruneErrors).Count) could not be removed: $(@($pruneErrors | ForEach-Object { $_.Exception.Message }) -join '; ')" })."
                 }
             }
+        }
+
+        # Certificates: every certificate of the environment, sorted by days left (the runbooks' weekly "check certificate expiry").
+        if ($Environment.Certificates -and 'Certificates' -notin $Skip) {
+            Invoke-OpsCheckStep -StepCheck 'Certificate' -StepArea 'Certificates' -EnvironmentName $envName -Collector $results -Step { Get-OpsCertificateCheck -OpsEnvironment $Environment }
         }
 
         # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.

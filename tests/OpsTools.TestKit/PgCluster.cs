@@ -45,10 +45,13 @@ public sealed class PgCluster : IDisposable
         _dir = dir; _bin = bin; _asPostgres = asPostgres; Port = port; Password = password;
     }
 
-    public static PgCluster Start()
+    public static PgCluster Start() => Start(null);
+
+    /// <summary>Starts a cluster with <paramref name="options"/> (e.g. TLS with a given certificate); null: as <see cref="Start()"/>.</summary>
+    public static PgCluster Start(PgClusterOptions? options)
     {
         var external = Environment.GetEnvironmentVariable("OPSTOOLS_TEST_PG");
-        if (!string.IsNullOrEmpty(external)) return new PgCluster(external);
+        if (!string.IsNullOrEmpty(external) && options is null) return new PgCluster(external);
 
         var bin = FindBin() ?? throw new InvalidOperationException(
             "PostgreSQL server binaries not found (set PG_BIN, or install Debian's 'postgresql' package: .ci/run does).");
@@ -79,6 +82,16 @@ public sealed class PgCluster : IDisposable
             .AppendLine("autovacuum = off") // tests make dead tuples and must find them
             .AppendLine("track_io_timing = on")
             .AppendLine("log_min_messages = warning");
+        if (options?.SslCertificatePem is { } certPem && options.SslKeyPem is { } keyPem)
+        {
+            // ssl = on with the test's certificate (server.crt/server.key in the data folder, key owner-only as PostgreSQL demands).
+            var data = Path.Combine(dir, "data");
+            File.WriteAllText(Path.Combine(data, "server.crt"), certPem);
+            File.WriteAllText(Path.Combine(data, "server.key"), keyPem);
+            File.SetUnixFileMode(Path.Combine(data, "server.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (asPostgres) Run("chown", "postgres:postgres", Path.Combine(data, "server.crt"), Path.Combine(data, "server.key"));
+            conf.AppendLine("ssl = on").AppendLine("ssl_cert_file = 'server.crt'").AppendLine("ssl_key_file = 'server.key'");
+        }
         var confPath = Path.Combine(dir, "data", "postgresql.conf");
         File.AppendAllText(confPath, conf.ToString());
         cluster.StartServer();
@@ -212,6 +225,15 @@ public sealed class PgCluster : IDisposable
         try { return File.ReadAllText("/proc/self/status").Split('\n').First(l => l.StartsWith("Uid:")).Split('\t', ' ', StringSplitOptions.RemoveEmptyEntries)[1] == "0"; }
         catch (Exception) { return false; }
     }
+}
+
+/// <summary>What a test cluster differs in from the default one.</summary>
+public sealed class PgClusterOptions
+{
+    /// <summary>With <see cref="SslKeyPem"/>: ssl = on, serving this certificate (PEM, may include the chain).</summary>
+    public string? SslCertificatePem { get; init; }
+    /// <summary>The certificate's private key (PEM).</summary>
+    public string? SslKeyPem { get; init; }
 }
 
 /// <summary>One cluster for every test in the "PostgreSQL" collection.</summary>

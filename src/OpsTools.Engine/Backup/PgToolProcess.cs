@@ -23,7 +23,21 @@ public static class PgToolProcess
     /// <summary>A start info for <paramref name="tool"/> against <paramref name="target"/> (null: no connection needed).</summary>
     public static ProcessStartInfo StartInfo(PgTool tool, PgTarget? target, IEnumerable<string> arguments, string applicationName, bool withDatabase = true)
     {
-        var psi = new ProcessStartInfo(tool.Path)
+        var psi = ToolStartInfo(tool.Path, arguments);
+        foreach (var name in Cleared) psi.Environment.Remove(name);
+        if (target is not null)
+            foreach (var (key, value) in ChildEnvironment(target, applicationName, withDatabase))
+                if (value is null) psi.Environment.Remove(key); else psi.Environment[key] = value;
+        return psi;
+    }
+
+    /// <summary>
+    /// A start info for any child program under the same rules (no shell, arguments one by one, every stream redirected,
+    /// standard input closed by <see cref="RunAsync"/>, a neutral working folder): pg_dump, pg_restore, certbot.
+    /// </summary>
+    public static ProcessStartInfo ToolStartInfo(string path, IEnumerable<string> arguments)
+    {
+        var psi = new ProcessStartInfo(path)
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
@@ -36,13 +50,9 @@ public static class PgToolProcess
         if (ParentDeathWrapper.Value is { } setpriv)
         {
             psi.FileName = setpriv;
-            foreach (var a in new[] { "--pdeathsig", "KILL", "--", tool.Path }) psi.ArgumentList.Add(a);
+            foreach (var a in new[] { "--pdeathsig", "KILL", "--", path }) psi.ArgumentList.Add(a);
         }
         foreach (var a in arguments) psi.ArgumentList.Add(a);
-        foreach (var name in Cleared) psi.Environment.Remove(name);
-        if (target is not null)
-            foreach (var (key, value) in ChildEnvironment(target, applicationName, withDatabase))
-                if (value is null) psi.Environment.Remove(key); else psi.Environment[key] = value;
         return psi;
     }
 

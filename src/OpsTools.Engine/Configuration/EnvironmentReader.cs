@@ -58,6 +58,8 @@ public static class EnvironmentReader
         DataStoreSettingsReader.Read(data, env, source, path);
         if (TryGet(data, "Logs", out var logs) && logs is not null)
             env.Logs = ReadLogs(AsTable(logs, $"{source}: Logs"), $"{source}: Logs", path);
+        if (TryGet(data, "Certificates", out var certificates) && certificates is not null)
+            env.Certificates = CertificateSettingsReader.Read(AsTable(certificates, $"{source}: Certificates"), $"{source}: Certificates", path);
 
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)

@@ -66,6 +66,8 @@ public sealed class OpsEnvironment
     public PgBouncerSettings? PgBouncer { get; set; }
     /// <summary>Log sources, error classes and cleanup rules (<c>Logs</c>), or null when the file has none.</summary>
     public LogSettings? Logs { get; set; }
+    /// <summary>Certificates to check: endpoints, files, Kubernetes (<c>Certificates</c>), or null when the file has none.</summary>
+    public CertificateSettings? Certificates { get; set; }
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>
