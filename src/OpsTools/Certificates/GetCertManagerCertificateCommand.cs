@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Certificates;
 using OpsTools.Commands.Kubernetes;
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Certificates;
 /// <para type="synopsis">Gets cert-manager Certificate resources joined to their secrets, as cmctl status certificate shows them: Ready and Issuing conditions, notBefore/notAfter, renewalTime, failed issuance attempts, the certificate in the secret; checked against the expiry thresholds.</para>
 /// <para type="description">The runbooks' "kubectl get certificate -n ns" with the reasons. One namespace or all (-AllNamespaces). Results come sorted by days left. The label 'cert-manager' chooses the thresholds from the environment's Certificates.Labels (a Certificate's opstools.io/certificate-label label overrides it).</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "CertManagerCertificate")]
+[Cmdlet(VerbsCommon.Get, "CertManagerCertificate", HelpUri = HelpLinks.Base + "Get-CertManagerCertificate.md")]
 [OutputType(typeof(CertManagerCertificateResult))]
 public sealed class GetCertManagerCertificateCommand : KubeCmdlet
 {

@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Certificates;
 using OpsTools.Commands.Kubernetes;
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Certificates;
 /// <para type="synopsis">Reads the certificates stored in Kubernetes secrets (TLS secrets' tls.crt and ca.crt, PEM certificates in other secrets) and, with -Ingress, the certificates the Ingress TLS hosts serve; checks them against the expiry thresholds.</para>
 /// <para type="description">One namespace (-Namespace, the environment's, the context's) or all (-AllNamespaces). Private keys (tls.key and key-looking values) are never read. Secrets written by cert-manager get the label 'cert-manager', so the environment's Certificates.Labels can give them their own thresholds. Results come sorted by days left.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "SecretCertificate")]
+[Cmdlet(VerbsCommon.Get, "SecretCertificate", HelpUri = HelpLinks.Base + "Get-SecretCertificate.md")]
 [OutputType(typeof(CertificateResult))]
 public sealed class GetSecretCertificateCommand : KubeCmdlet
 {

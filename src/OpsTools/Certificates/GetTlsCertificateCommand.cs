@@ -17,7 +17,7 @@ namespace OpsTools.Commands.Certificates;
 /// (warn under 30 days, critical under 7 days, per environment and per label); results come sorted by days left.
 /// </para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "TlsCertificate", DefaultParameterSetName = EndpointSet)]
+[Cmdlet(VerbsCommon.Get, "TlsCertificate", DefaultParameterSetName = EndpointSet, HelpUri = HelpLinks.Base + "Get-TlsCertificate.md")]
 [OutputType(typeof(CertificateResult))]
 public sealed class GetTlsCertificateCommand : OpsCmdlet
 {

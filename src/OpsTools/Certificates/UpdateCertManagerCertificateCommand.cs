@@ -1,3 +1,4 @@
+using OpsTools.Commands.Infrastructure;
 using System.Management.Automation;
 using OpsTools.Certificates;
 using OpsTools.Commands.Kubernetes;
@@ -9,7 +10,7 @@ namespace OpsTools.Commands.Certificates;
 /// <para type="synopsis">Renews cert-manager Certificates now, as cmctl renew does, and waits until each is Ready with a later notAfter, or says why not.</para>
 /// <para type="description">Sets the Certificate's Issuing condition (reason ManuallyTriggered) through the status subresource, which makes cert-manager issue a new certificate at once. Then waits (-TimeoutSec, default 300) until the Certificate is Ready again with a notAfter later than before; a failed issuance (cert-manager's failedIssuanceAttempts grows, Issuing turns False) or the timeout is reported with cert-manager's reason, as a Critical result and a non-terminating error. -NoWait returns after the trigger.</para>
 /// </summary>
-[Cmdlet(VerbsData.Update, "CertManagerCertificate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Update, "CertManagerCertificate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Update-CertManagerCertificate.md")]
 [OutputType(typeof(CertificateRenewalResult))]
 public sealed class UpdateCertManagerCertificateCommand : KubeCmdlet
 {

@@ -11,7 +11,7 @@ namespace OpsTools.Commands.Certificates;
 /// <para type="synopsis">Renews one certbot certificate (certbot renew --cert-name NAME) and reports the certificate before and after.</para>
 /// <para type="description">The runbooks' "certbot renew --quiet" / "--force-renewal", for one certificate name, as a child process under the same rules as pg_dump: no shell, standard input closed (no prompt can hang it), --non-interactive, the whole process tree stopped on Ctrl+C or after -TimeoutSec. The certificate in live/NAME/cert.pem under -ConfigDirectory is read before and after: Renewed says whether a new one is in place.</para>
 /// </summary>
-[Cmdlet(VerbsData.Update, "CertbotCertificate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Update, "CertbotCertificate", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Base + "Update-CertbotCertificate.md")]
 [OutputType(typeof(CertificateRenewalResult))]
 public sealed class UpdateCertbotCertificateCommand : OpsCmdlet
 {
