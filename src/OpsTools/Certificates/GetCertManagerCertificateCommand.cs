@@ -14,6 +14,10 @@ namespace OpsTools.Commands.Certificates;
 [OutputType(typeof(CertManagerCertificateResult))]
 public sealed class GetCertManagerCertificateCommand : KubeCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Certificate names (wildcards allowed). Default: all.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]

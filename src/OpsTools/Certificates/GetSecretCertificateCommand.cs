@@ -14,6 +14,10 @@ namespace OpsTools.Commands.Certificates;
 [OutputType(typeof(CertificateResult))]
 public sealed class GetSecretCertificateCommand : KubeCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Secret names (wildcards allowed). Default: every secret.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]

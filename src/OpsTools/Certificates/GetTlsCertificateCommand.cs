@@ -21,6 +21,10 @@ namespace OpsTools.Commands.Certificates;
 [OutputType(typeof(CertificateResult))]
 public sealed class GetTlsCertificateCommand : OpsCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     private const string EndpointSet = "Endpoint";
     private const string PathSet = "Path";
     private const string EnvironmentSet = "Environment";

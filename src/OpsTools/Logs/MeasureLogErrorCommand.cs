@@ -15,6 +15,10 @@ namespace OpsTools.Commands.Logs;
 [OutputType(typeof(LogErrorSummary))]
 public sealed class MeasureLogErrorCommand : LogSourceCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>How many message templates to return, most frequent first. Default 10.</summary>
     [Parameter]
     [ValidateRange(0, 10000)]

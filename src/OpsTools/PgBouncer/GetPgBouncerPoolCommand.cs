@@ -13,6 +13,10 @@ namespace OpsTools.Commands.PgBouncer;
 [OutputType(typeof(PgBouncerPoolResult))]
 public sealed class GetPgBouncerPoolCommand : PgBouncerCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Only pools of these databases (wildcards allowed).</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]

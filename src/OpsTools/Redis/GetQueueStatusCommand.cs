@@ -14,6 +14,10 @@ namespace OpsTools.Commands.Redis;
 [OutputType(typeof(QueueStatusResult))]
 public sealed class GetQueueStatusCommand : RedisCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>Queue names: the key of a list, stream or sorted set, or the queue name of BullMQ, RQ or Celery. Default: the environment's Queues section.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true)]
     [ValidateNotNullOrEmpty]

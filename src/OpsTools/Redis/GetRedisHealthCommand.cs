@@ -13,6 +13,10 @@ namespace OpsTools.Commands.Redis;
 [OutputType(typeof(RedisHealthResult))]
 public sealed class GetRedisHealthCommand : RedisCmdlet
 {
+    /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
+    [Parameter]
+    public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
+
     /// <summary>The checks to run (default: all).</summary>
     [Parameter]
     [ValidateSet("Reachable", "Latency", "Memory", "Fragmentation", "Evictions", "HitRate", "Clients", "Persistence", "Replication", "Keyspace", IgnoreCase = true)]
