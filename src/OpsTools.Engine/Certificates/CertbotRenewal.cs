@@ -70,10 +70,11 @@ public static class CertbotRenewal
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(request.Timeout);
-        PgToolProcess.Result run;
+        PgToolProcess.Outcome run;
         try
         {
-            run = await PgToolProcess.RunAsync(PgToolProcess.ToolStartInfo(program, Arguments(request)), timeout.Token).ConfigureAwait(false);
+            // The engine's one child-process runner (no shell, stdin closed, the whole tree killed on timeout or Ctrl+C).
+            run = await PgToolProcess.RunAsync(PgToolProcess.ToolStartInfo(program, Arguments(request)), null, null, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -83,9 +84,9 @@ public static class CertbotRenewal
             result.Duration = sw.Elapsed;
             return result;
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (OpsToolsException e) when (e.ErrorId == "PgToolFailed")
         {
-            throw new OpsToolsException("CertbotNotFound", OpsErrorKind.NotFound, $"certbot '{program}' cannot be started: {e.Message}.", program, e);
+            throw new OpsToolsException("CertbotNotFound", OpsErrorKind.NotFound, $"certbot '{program}' cannot be started: {e.InnerException?.Message ?? e.Message}.", program, e);
         }
         result.ExitCode = run.ExitCode;
         var after = Read(certPath);
@@ -93,7 +94,7 @@ public static class CertbotRenewal
         result.ThumbprintAfter = after?.Thumbprint;
         result.Renewed = after is not null && (before is null || after.Thumbprint != before.Thumbprint);
         result.Value = after is null ? null : CertificateFacts.WholeDaysLeft(after.NotAfter, DateTime.UtcNow);
-        var said = LastLines(PgToolProcess.Shown(run.Error.Length > 0 ? run.Error : run.Output, null), 3);
+        var said = LastLines(PgToolProcess.Shown(run.Error.Length > 0 ? run.Error : string.Join('\n', run.StdoutLines), null), 3);
         if (run.ExitCode != 0)
         {
             result.Status = CheckStatus.Critical;

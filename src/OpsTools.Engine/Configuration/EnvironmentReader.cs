@@ -263,6 +263,8 @@ public static class EnvironmentReader
         {
             throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{where}: '{pattern}' is not a valid regular expression: {e.Message}");
         }
+    }
+
     /// <summary>The ranges the parameters the environment's values stand for accept (Get-AppHealth -TimeoutSec, -ExpectedStatus).</summary>
     public static readonly (double Min, double Max, string Unit) TimeoutRange = (0.05, 3600, "seconds, as for -TimeoutSec");
     public static readonly (double Min, double Max, string Unit) StatusRange = (100, 599, "HTTP status codes, as for -ExpectedStatus");
