@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Npgsql;
+using OpsTools.Module.Tests.Certificates;
 using OpsTools.TestKit;
 
 namespace OpsTools.Module.Tests.Infrastructure;
@@ -103,6 +104,11 @@ public sealed class ConfirmationRuleCoverageTests
             .Concat(ConfirmationRulePostgresTests.Commands)
             .Concat(ConfirmationRuleDockerTests.Commands)
             .Concat(ConfirmationRuleKubernetesTests.Commands)
+            .Concat(ConfirmationRuleDataStoreTests.Commands)
+            .Concat(ConfirmationRuleLogTests.Commands)
+            .Concat(ConfirmationRuleMetricsTests.Commands)
+            .Concat(ConfirmationRuleCertificateTests.Commands)
+            .Concat(ConfirmationRuleCertManagerTests.Commands)
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var missing = declared.Where(c => !covered.Contains(c)).ToArray();
         Assert.True(missing.Length == 0,
@@ -565,5 +571,189 @@ public sealed class ConfirmationRuleKubernetesTests : IDisposable
                 throw new InvalidOperationException($"No case for {command}.");
         }
         ConfirmationRule.Check(s, command, mode, script, State);
+    }
+}
+
+/// <summary>Redis (RedisServer, keys read with redis-cli) and PgBouncer (in front of PgCluster, its admin console read with psql).</summary>
+[Collection("PostgreSQL")]
+public sealed class ConfirmationRuleDataStoreTests(PgClusterFixture fixture)
+{
+    public static readonly string[] Commands = { "Clear-RedisCache", "Invoke-PgBouncerCommand" };
+    public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
+
+    /// <summary>Every key with its type and value digest, and DBSIZE, as redis-cli sees them.</summary>
+    private static string Keys(RedisServer r) =>
+        "dbsize " + r.Cli("DBSIZE").Trim() + "\n" +
+        string.Join("\n", r.Cli("--scan").Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)
+            .Select(k => k + " " + r.Cli("TYPE", k).Trim() + " " + r.Cli("DUMP", k).Length));
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Nothing_changes_in_the_store(string command, string mode)
+    {
+        using var s = new ModuleSession();
+        switch (command)
+        {
+            case "Clear-RedisCache":
+            {
+                using var redis = RedisServer.Start();
+                redis.CliWithInput(string.Join("\n", Enumerable.Range(1, 50).Select(i => $"SET session:{i} value{i}").Append("RPUSH jobs a b c")) + "\n");
+                Assert.Equal("51", redis.Cli("DBSIZE").Trim());
+                s.Invoke(redis.PowerShellSetup());
+                ConfirmationRule.Check(s, command, mode, "Clear-RedisCache @Redis @@ | Out-Null", () => Keys(redis));
+                break;
+            }
+            case "Invoke-PgBouncerCommand":
+            {
+                using var bouncer = TestKit.PgBouncer.Start(fixture.Cluster);
+                s.Invoke($"$Bouncer = @{{ Server = '127.0.0.1'; Port = {bouncer.Port}; Credential = [pscredential]::new('{bouncer.AdminUser}', " +
+                         $"[System.Net.NetworkCredential]::new('', '{bouncer.AdminPassword}').SecurePassword); TimeoutSec = 10 }}");
+                // SHOW DATABASES has the paused and disabled columns PAUSE/DISABLE would set.
+                Func<string> state = () => bouncer.Psql("SHOW DATABASES");
+                Assert.Contains("appdb", state());
+                ConfirmationRule.Check(s, command, mode, $"Invoke-PgBouncerCommand @Bouncer Pause {bouncer.DatabaseAlias} @@ | Out-Null", state);
+                break;
+            }
+            default:
+                throw new InvalidOperationException($"No case for {command}.");
+        }
+    }
+}
+
+/// <summary>Log files on disk: old *.log files in a temp folder, read with ConfirmationRule.Files.</summary>
+public sealed class ConfirmationRuleLogTests : IDisposable
+{
+    public static readonly string[] Commands = { "Remove-OldLog" };
+    public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
+
+    private readonly string _root = Directory.CreateTempSubdirectory("opstools-confirm-logs-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Nothing_changes_on_disk(string command, string mode)
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "sub"));
+        foreach (var (name, age) in new[] { ("app.log", 40), ("sub/worker.log", 45), ("today.log", 0) })
+        {
+            var f = Path.Combine(_root, name);
+            File.WriteAllText(f, $"2026-01-01 ERROR {name}\n");
+            File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddDays(-age));
+        }
+        // Modification times are part of what a removal would change: the state carries them.
+        Func<string> state = () => ConfirmationRule.Files(_root) + string.Join("\n",
+            Directory.GetFiles(_root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(f => f + " " + File.GetLastWriteTimeUtc(f).Ticks));
+        using var s = new ModuleSession();
+        var r = ConfirmationRule.Check(s, command, mode, $"Remove-OldLog -Path {ConfirmationRule.Q(_root)} -OlderThan 30d -Recurse @@", state);
+        Assert.DoesNotContain(r.Output, o => RunResult.Prop(o, "Action")?.ToString() == "Removed");
+    }
+}
+
+/// <summary>An app's action endpoint (MetricsApp): its circuit breaker as a plain HTTP GET of /health shows it, and the calls it received.</summary>
+public sealed class ConfirmationRuleMetricsTests
+{
+    public static readonly string[] Commands = { "Invoke-AppAction" };
+    public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Nothing_reaches_the_app(string command, string mode)
+    {
+        using var app = MetricsApp.Start();
+        app.BreakerState = "open";
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        Func<string> state = () => http.GetStringAsync(new Uri(app.Base, "/health")).GetAwaiter().GetResult() + "\nactions received: " + app.Actions.Count;
+        Assert.Contains("\"open\"", state());
+        using var s = new ModuleSession();
+        s.Set("action", new Uri(app.Base, "/api/ai-service?action=reset-circuit-breaker"));
+        ConfirmationRule.Check(s, command, mode, "Invoke-AppAction -Uri $action @@", state);
+        Assert.Empty(app.Actions);
+    }
+}
+
+/// <summary>certbot (a stand-in script that writes a marker when it runs and a new certificate, as certbot renew does): the files in its folder.</summary>
+public sealed class ConfirmationRuleCertificateTests : IDisposable
+{
+    public static readonly string[] Commands = { "Update-CertbotCertificate" };
+    public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
+
+    private readonly string _root = Directory.CreateTempSubdirectory("opstools-confirm-certbot-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Certbot_does_not_run(string command, string mode)
+    {
+        using var pki = new TestPki();
+        var live = Directory.CreateDirectory(Path.Combine(_root, "config", "live", "api.example.test")).FullName;
+        using (var old = pki.Issue(new[] { "api.example.test" }, DateTimeOffset.UtcNow.AddDays(12)))
+            File.WriteAllText(Path.Combine(live, "cert.pem"), TestPki.Pem(old));
+        using (var fresh = pki.Issue(new[] { "api.example.test" }, DateTimeOffset.UtcNow.AddDays(90)))
+            File.WriteAllText(Path.Combine(_root, "new.pem"), TestPki.Pem(fresh));
+        var certbot = Path.Combine(_root, "certbot");
+        File.WriteAllText(certbot, $"#!/bin/bash\nprintf '%s\\n' \"$@\" > '{_root}/ran.txt'\ncp '{_root}/new.pem' '{live}/cert.pem'\necho 'Congratulations, all renewals succeeded:'\n");
+        File.SetUnixFileMode(certbot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Func<string> state = () => ConfirmationRule.Files(_root) + "ran: " + File.Exists(Path.Combine(_root, "ran.txt"));
+        using var s = new ModuleSession();
+        s.Set("certbot", certbot);
+        s.Set("config", Path.Combine(_root, "config"));
+        ConfirmationRule.Check(s, command, mode, "Update-CertbotCertificate api.example.test -CertbotPath $certbot -ConfigDirectory $config -ForceRenewal @@ | Out-Null", state);
+        Assert.False(File.Exists(Path.Combine(_root, "ran.txt")));
+    }
+}
+
+/// <summary>A theory that needs custom resources on the API server: skipped, with the reason the certificate tests give, where they crash it.</summary>
+public sealed class CustomResourceTheoryAttribute : TheoryAttribute
+{
+    public CustomResourceTheoryAttribute()
+    {
+        if (CertManagerTestSupport.CustomResourcesUnavailable is { } why) Skip = why;
+    }
+}
+
+/// <summary>cert-manager Certificates (KubeCluster with the Certificate CRD): the Certificate's spec and status and its secret, read with plain REST calls.</summary>
+[Collection("Kubernetes")]
+public sealed class ConfirmationRuleCertManagerTests(KubeClusterFixture fixture)
+{
+    public static readonly string[] Commands = { "Update-CertManagerCertificate" };
+    public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
+
+    [CustomResourceTheory]
+    [MemberData(nameof(Cases))]
+    public void Nothing_changes_in_the_cluster(string command, string mode)
+    {
+        var k = fixture.Cluster;
+        CertManagerTestSupport.EnsureCrd(k);
+        var ns = k.CreateNamespace("confirm-cert");
+        try
+        {
+            using var pki = new TestPki();
+            using var old = pki.Issue(new[] { "web.example.test" }, DateTimeOffset.UtcNow.AddDays(10));
+            CertManagerTestSupport.WriteTlsSecret(k, ns, "web-tls", old, null, "web");
+            CertManagerTestSupport.CreateCertificate(k, ns, "web", "web-tls", new[] { "web.example.test" });
+            CertManagerTestSupport.SetIssued(k, ns, "web", old, 1);
+            Func<string> state = () =>
+            {
+                var c = k.Api.Get($"/apis/cert-manager.io/v1/namespaces/{ns}/certificates/web");
+                var secret = k.Api.Get($"/api/v1/namespaces/{ns}/secrets/web-tls");
+                return "certificate " + c["metadata"]!["resourceVersion"] + " " + c["spec"]!.ToJsonString() + " " + c["status"]?.ToJsonString() +
+                       "\nsecret " + secret["metadata"]!["resourceVersion"] + " " + secret["data"]!.ToJsonString();
+            };
+            using var s = new ModuleSession();
+            s.Invoke(k.PowerShellSetup(ns));
+            ConfirmationRule.Check(s, command, mode, "Update-CertManagerCertificate @Kube web -TimeoutSec 10 @@ | Out-Null", state);
+        }
+        finally
+        {
+            k.DeleteNamespace(ns);
+        }
     }
 }
