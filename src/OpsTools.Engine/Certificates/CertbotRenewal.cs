@@ -68,14 +68,12 @@ public static class CertbotRenewal
         result.NotAfterBefore = before?.NotAfter;
         result.ThumbprintBefore = before?.Thumbprint;
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(request.Timeout);
-        PgToolProcess.Result run;
+        PgToolProcess.Outcome run;
         try
         {
-            run = await PgToolProcess.RunAsync(PgToolProcess.ToolStartInfo(program, Arguments(request)), timeout.Token).ConfigureAwait(false);
+            run = await PgToolProcess.RunAsync(PgToolProcess.ToolStartInfo(program, Arguments(request)), null, request.Timeout, ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OpsToolsException e) when (e.ErrorId == "PgToolTimeout" && !ct.IsCancellationRequested)
         {
             result.Status = CheckStatus.Critical;
             result.Reason = $"certbot did not finish within {request.Timeout.TotalSeconds:0} s and was stopped";
@@ -83,9 +81,9 @@ public static class CertbotRenewal
             result.Duration = sw.Elapsed;
             return result;
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (OpsToolsException e) when (e.ErrorId == "PgToolFailed" && e.InnerException is System.ComponentModel.Win32Exception w)
         {
-            throw new OpsToolsException("CertbotNotFound", OpsErrorKind.NotFound, $"certbot '{program}' cannot be started: {e.Message}.", program, e);
+            throw new OpsToolsException("CertbotNotFound", OpsErrorKind.NotFound, $"certbot '{program}' cannot be started: {w.Message}.", program, e);
         }
         result.ExitCode = run.ExitCode;
         var after = Read(certPath);
@@ -93,7 +91,7 @@ public static class CertbotRenewal
         result.ThumbprintAfter = after?.Thumbprint;
         result.Renewed = after is not null && (before is null || after.Thumbprint != before.Thumbprint);
         result.Value = after is null ? null : CertificateFacts.WholeDaysLeft(after.NotAfter, DateTime.UtcNow);
-        var said = LastLines(PgToolProcess.Shown(run.Error.Length > 0 ? run.Error : run.Output, null), 3);
+        var said = LastLines(PgToolProcess.Shown(run.Error.Length > 0 ? run.Error : string.Join('\n', run.StdoutLines), null), 3);
         if (run.ExitCode != 0)
         {
             result.Status = CheckStatus.Critical;
