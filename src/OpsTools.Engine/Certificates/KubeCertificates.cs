@@ -14,8 +14,8 @@ using OpsTools.Engine.Kubernetes;
 namespace OpsTools.Engine.Certificates;
 
 /// <summary>
-/// Certificates in Kubernetes: TLS secrets (tls.crt, ca.crt) and PEM values in other secrets (private keys are never
-/// read: tls.key and key-looking values are skipped by name, other PEM blocks than CERTIFICATE are skipped unread);
+/// Certificates in Kubernetes: TLS secrets (tls.crt, ca.crt) and PEM values in other secrets except service account
+/// tokens (private keys are never read: tls.key and key-looking values are skipped by name, other PEM blocks than CERTIFICATE are skipped unread);
 /// cert-manager Certificate resources (cert-manager.io/v1) joined to their secrets, as cmctl status shows them; the
 /// manual renewal cmctl renew performs (the Issuing condition, reason ManuallyTriggered, written with UpdateStatus).
 /// </summary>
@@ -26,6 +26,7 @@ public static class KubeCertificates
     public const string Plural = "certificates";
     public const string CertManagerLabel = "cert-manager";
     private const string CertificateNameAnnotation = "cert-manager.io/certificate-name";
+    private const string ServiceAccountTokenType = "kubernetes.io/service-account-token";
 
     /// <summary>Thresholds for a label (null: no label).</summary>
     public delegate CertificateThresholds ThresholdsFor(string? label);
@@ -57,6 +58,9 @@ public static class KubeCertificates
 
     internal static IEnumerable<CertificateResult> FromSecret(KubeTarget target, V1Secret s, ThresholdsFor thresholds, string? environment, DateTime now)
     {
+        // Service account token secrets hold a bearer token and a copy of the cluster's API CA (ca.crt), one per service
+        // account in every namespace: not a certificate anyone deployed, and a secret not to read at all.
+        if (s.Type == ServiceAccountTokenType) yield break;
         var data = s.Data ?? new Dictionary<string, byte[]>();
         var isTls = s.Type == "kubernetes.io/tls";
         var label = s.Metadata.Annotations?.ContainsKey(CertificateNameAnnotation) == true ? CertManagerLabel : null;
