@@ -87,7 +87,7 @@ public sealed class RemoveOldLogCommand : OpsCmdlet
             {
                 ct.ThrowIfCancellationRequested();
                 var result = new LogRemoval { Path = f.Path, Bytes = f.Bytes, LastWriteTime = f.LastWriteTimeUtc, Age = now - f.LastWriteTimeUtc };
-                if (!(Force && !whatIf) && !await ShouldProcessAsync(f.Path, $"Remove log file ({f.Bytes} bytes, last written {f.LastWriteTimeUtc:u}, {result.Age.TotalDays:0} days ago)"))
+                if (!await ConfirmAsync(f.Path, $"Remove log file ({f.Bytes} bytes, last written {f.LastWriteTimeUtc:u}, {result.Age.TotalDays:0} days ago)", force: Force))
                 {
                     result.Action = whatIf ? "WhatIf" : "Declined";
                     Output(result);

@@ -36,7 +36,7 @@ public sealed class InvokePgBouncerCommandCommand : PgBouncerCmdlet
         var statement = PgBouncerAdmin.Statement(Command, db);
         if (!_done.Add(statement)) return; // several pools of one database piped in: one command
         var whatIf = await IsWhatIfAsync().ConfigureAwait(false);
-        var proceed = (Force && !whatIf) || await ShouldProcessAsync($"PgBouncer {target.Server}{(db is null ? " (every database)" : $" database '{db}'")}", statement).ConfigureAwait(false);
+        var proceed = await ConfirmAsync($"PgBouncer {target.Server}{(db is null ? " (every database)" : $" database '{db}'")}", statement, force: Force).ConfigureAwait(false);
         if (!proceed) return;
         try
         {

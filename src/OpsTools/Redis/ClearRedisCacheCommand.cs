@@ -49,7 +49,7 @@ public sealed class ClearRedisCacheCommand : RedisCmdlet
         var action = ParameterSetName switch { AllSet => "FLUSHALL", PatternSet => "SCAN + UNLINK", _ => "FLUSHDB" };
         if (!whatIf)
         {
-            var proceed = Force || await ShouldProcessAsync(what, action).ConfigureAwait(false);
+            var proceed = await ConfirmAsync(what, action, force: Force).ConfigureAwait(false);
             if (!proceed) return;
         }
         else Verbose($"WhatIf: counting what {action} would remove from {what}.");
