@@ -35,7 +35,6 @@ public sealed class InvokePgBouncerCommandCommand : PgBouncerCmdlet
         var db = Command.Equals("Reload", StringComparison.OrdinalIgnoreCase) ? null : Database;
         var statement = PgBouncerAdmin.Statement(Command, db);
         if (!_done.Add(statement)) return; // several pools of one database piped in: one command
-        var whatIf = await IsWhatIfAsync().ConfigureAwait(false);
         var proceed = await ConfirmAsync($"PgBouncer {target.Server}{(db is null ? " (every database)" : $" database '{db}'")}", statement, force: Force).ConfigureAwait(false);
         if (!proceed) return;
         try
