@@ -9,7 +9,7 @@ A thin wrapper over the dotnet commands README.md gives. Run it with the pinned 
 exactly those commands, so CI (.ci/run) and a developer's machine do the same thing.
 
   Build    dotnet build OpsTools.sln -c <Configuration>   -> out/OpsTools/<version>/
-  Test     dotnet test OpsTools.sln -c <Configuration>    (xUnit; TRX files in TestResults/), then the
+  Test     dotnet build OpsTools.sln, dotnet test --no-build (xUnit; TRX files in TestResults/), then the
            Pester suite in this pwsh (tests/Pester/Invoke-OpsPester.ps1; TestResults/Pester.xml)
   Package  Build, then artifacts/OpsTools.<version>.nupkg, the package the PowerShell Gallery takes:
            PSResourceGet (ships with pwsh) publishes out/OpsTools/<version> to a local repository in a
@@ -63,7 +63,9 @@ foreach ($t in $Task) {
         'Test' {
             # Both suites run even when the first fails, so every count is there; the task fails if either did.
             $failures = @()
-            try { Invoke-Dotnet test OpsTools.sln -c $Configuration } catch { $failures += 'xUnit' }
+            # Build everything first: the Pester suite needs projects no xUnit project references (tests/OpsTools.TestParts).
+            Invoke-Dotnet build OpsTools.sln -c $Configuration
+            try { Invoke-Dotnet test OpsTools.sln -c $Configuration --no-build } catch { $failures += 'xUnit' }
             $env:OPSTOOLS_CONFIGURATION = $Configuration
             # In a new pwsh like this one (under `dotnet pwsh` that is dotnet + pwsh.dll): a clean session.
             $self = Get-Process -Id $PID

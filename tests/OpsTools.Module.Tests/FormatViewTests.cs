@@ -14,7 +14,7 @@ public sealed class FormatViewTests(ITestOutputHelper log)
 {
     private const string Why = "WHY the admin must read this: the disk /var/lib/postgresql is 97% full after 3 retries, see runbook step 4";
 
-    public sealed record TableView(string File, string Name, string TypeName, IReadOnlyList<string> Labels, IReadOnlyList<int?> Widths, string? LastProperty, string? LastScript);
+    public sealed record TableView(string File, string Name, string TypeName, IReadOnlyList<string> Labels, IReadOnlyList<int?> Widths, string? LastProperty, string? LastScript, IReadOnlyList<string> Properties);
 
     public static IEnumerable<object[]> Views() => AllViews().Select(v => new object[] { v.File + ": " + v.Name });
 
@@ -33,7 +33,8 @@ public sealed class FormatViewTests(ITestOutputHelper log)
                     view.Element("ViewSelectedBy")!.Elements("TypeName").First().Value,
                     headers.Select(h => h.Element("Label")?.Value ?? "").ToList(),
                     headers.Select(h => h.Element("Width") is { } w ? int.Parse(w.Value) : (int?)null).ToList(),
-                    last.Element("PropertyName")?.Value, last.Element("ScriptBlock")?.Value));
+                    last.Element("PropertyName")?.Value, last.Element("ScriptBlock")?.Value,
+                    table.Descendants("TableRowEntry").First().Descendants("PropertyName").Select(e => e.Value).ToList()));
             }
         }
         return list;
@@ -64,11 +65,19 @@ public sealed class FormatViewTests(ITestOutputHelper log)
         s.Set("viewName", view.Name);
         s.Set("lastProperty", view.LastProperty);
         s.Set("lastScript", view.LastScript);
+        s.Set("properties", view.Properties.ToArray());
         // A representative object: every text property filled (so fixed columns are full), the reason
         // properties holding a long sentence, then the text the last column should show.
         var r = s.Invoke("""
             $type = if ($typeName -eq 'OpsTools.ChecklistResult') { 'OpsTools.CheckResult' } else { $typeName }
-            $o = New-Object -TypeName $type
+            # Views of rows that have no .NET type (PgBouncer's SHOW output: PSObjects named OpsTools.PgBouncer.Stats ...):
+            # an object with the view's properties and that type name, as the command writes them.
+            $o = if ($type -as [type]) { New-Object -TypeName $type } else {
+                $row = [pscustomobject]@{}
+                foreach ($n in $properties) { $row | Add-Member -NotePropertyName $n -NotePropertyValue "$n-value" -Force }
+                $row.PSObject.TypeNames.Insert(0, $typeName)
+                $row
+            }
             foreach ($p in $o.PSObject.Properties) {
                 if ($p.IsSettable -and $p.TypeNameOfValue -eq 'System.String') { $p.Value = "$($p.Name)-value" }
             }
