@@ -35,7 +35,8 @@ function Get-OpsLogCheck {
 function Get-OpsLogCleanup {
     # The weekly log cleanup: Remove-OldLog for every rule of Logs.Cleanup (find PATH -name PATTERN -mtime +N -delete),
     # one result per rule with the files and bytes removed (with -WhatIf: that would be removed; every file is listed by
-    # Remove-OldLog's own What if lines). Links are never followed.
+    # Remove-OldLog's own What if lines). Links are never followed. -WhatIf/$WhatIfPreference reach Remove-OldLog.
+    [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory)] [OpsTools.Configuration.OpsEnvironment] $OpsEnvironment
     )

@@ -51,7 +51,10 @@ Describe 'Get-Metric and Get-MetricCheck' {
 
 Describe 'Prometheus and Alertmanager' {
     It 'answers PromQL with objects' {
-        (Invoke-PromQuery 'up{job="app"}' -Uri $m.PrometheusUri).Value | Should -Be 1
+        # Prometheus scrapes every second: wait for the first scrape of the app before asking.
+        $deadline = (Get-Date).AddSeconds(30)
+        do { $up = Invoke-PromQuery 'up{job="app"}' -Uri $m.PrometheusUri; if ($up) { break }; Start-Sleep -Milliseconds 500 } while ((Get-Date) -lt $deadline)
+        $up.Value | Should -Be 1
     }
 
     It 'lists the firing critical alert as Critical' {
