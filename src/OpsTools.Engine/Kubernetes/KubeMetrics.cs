@@ -146,25 +146,6 @@ public static class KubeMetrics
     /// <summary>A memory quantity ("64Mi", "1G", "12345Ki") in bytes.</summary>
     public static long? Bytes(ResourceQuantity? q) => q is null ? null : (long)Math.Round(q.ToDecimal());
 
-    private static TimeSpan? Duration(string s)
-    {
-        // Go durations as metrics-server writes them: "30s", "1m0s", "15.5s".
-        var total = 0.0;
-        var number = "";
-        foreach (var ch in s)
-        {
-            if (char.IsAsciiDigit(ch) || ch == '.') { number += ch; continue; }
-            if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) return null;
-            total += ch switch { 'h' => v * 3600, 'm' => v * 60, 's' => v, _ => double.NaN };
-            number = "";
-        }
-        if (number.Length > 0 || double.IsNaN(total)) return TryXml(s);
-        return TimeSpan.FromSeconds(total);
-    }
-
-    private static TimeSpan? TryXml(string s)
-    {
-        try { return XmlConvert.ToTimeSpan(s); }
-        catch (FormatException) { return null; }
-    }
+    /// <summary>Go durations as metrics-server writes them ("30s", "1m0s", "15.5s"), or ISO 8601.</summary>
+    private static TimeSpan? Duration(string s) => TimeText.TryParseDuration(s, out var span) ? span : null;
 }

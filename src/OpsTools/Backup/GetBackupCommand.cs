@@ -39,6 +39,7 @@ public sealed class GetBackupCommand : OpsCmdlet
 
     /// <summary>Only backups that ended at or after this time (local time unless the value says UTC).</summary>
     [Parameter]
+    [PointInTimeTransformation]
     public DateTime? Since { get; set; }
 
     /// <summary>Also list archives without a usable manifest (Verification Incomplete).</summary>

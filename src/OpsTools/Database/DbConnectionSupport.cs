@@ -5,47 +5,6 @@ using OpsTools.Database;
 
 namespace OpsTools.Commands.Database;
 
-/// <summary>
-/// Accepts durations as admins write them: a TimeSpan, "00:10:00", "10m", "5min", "30s", "2h", "1d",
-/// "500ms", or a number of seconds.
-/// </summary>
-public sealed class DurationTransformationAttribute : ArgumentTransformationAttribute
-{
-    private static readonly Regex Short = new(@"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)\s*$",
-        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
-
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
-    {
-        var value = inputData is PSObject p ? p.BaseObject : inputData;
-        switch (value)
-        {
-            case TimeSpan: return value;
-            case int or long or double or float or decimal or short or ushort or byte or sbyte or uint or ulong: // 30s as a bare argument is the short 30 (PowerShell's 's' suffix)
-                return TimeSpan.FromSeconds(Convert.ToDouble(value, CultureInfo.InvariantCulture));
-            case string s:
-                var m = Short.Match(s);
-                if (m.Success)
-                {
-                    var n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-                    var unit = m.Groups[2].Value.ToLowerInvariant();
-                    return unit switch
-                    {
-                        "ms" => TimeSpan.FromMilliseconds(n),
-                        _ when unit.StartsWith('s') => TimeSpan.FromSeconds(n),
-                        _ when unit.StartsWith('m') => TimeSpan.FromMinutes(n),
-                        _ when unit.StartsWith('h') => TimeSpan.FromHours(n),
-                        _ => TimeSpan.FromDays(n),
-                    };
-                }
-                if (TimeSpan.TryParse(s, CultureInfo.InvariantCulture, out var span)) return span;
-                throw new ArgumentTransformationMetadataException(
-                    $"'{s}' is not a duration. Use a TimeSpan (00:05:00) or a number with a unit: 500ms, 30s, 10m, 2h, 1d.");
-            default:
-                return inputData;
-        }
-    }
-}
-
 /// <summary>The session filters Get-DbConnection and Stop-DbConnection share.</summary>
 internal sealed class DbSessionFilter
 {

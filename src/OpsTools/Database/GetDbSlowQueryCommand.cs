@@ -27,7 +27,7 @@ public sealed class GetDbSlowQueryCommand : DbCmdlet
 
     /// <summary>Only statements whose mean time is at least this (TimeSpan, or milliseconds).</summary>
     [Parameter]
-    [MillisecondsTimeSpanTransformation]
+    [DurationTransformation(Unit = "ms")]
     public TimeSpan MinMeanTime { get; set; }
 
     /// <summary>MeanTime (default, as the runbooks), TotalTime, Calls, MaxTime or Rows; always descending.</summary>
@@ -48,7 +48,7 @@ public sealed class GetDbSlowQueryCommand : DbCmdlet
 
     /// <summary>Mean time above which a statement is a Warning. Default: the environment's DbSlowQueryWarningMs, else 1000 ms.</summary>
     [Parameter]
-    [MillisecondsTimeSpanTransformation]
+    [DurationTransformation(Unit = "ms")]
     public TimeSpan WarningMeanTime { get; set; }
 
     /// <summary>After listing, reset the statistics (pg_stat_statements_reset) of the connected database, or of all with -AllDatabases.</summary>

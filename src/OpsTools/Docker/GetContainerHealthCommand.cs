@@ -50,7 +50,8 @@ public sealed class GetContainerHealthCommand : DockerCmdlet
 
     /// <summary>Report containers that restarted after this time (a DateTime, or a span back from now such as '10m', '2h', '1d').</summary>
     [Parameter]
-    public object? Since { get; set; }
+    [PointInTimeTransformation]
+    public DateTime? Since { get; set; }
 
     /// <summary>Without -Baseline, -PreviousRestartCount and -Since: a restart count since creation at or above this is a Warning. Default 5; 0 turns it off.</summary>
     [Parameter]
@@ -63,7 +64,7 @@ public sealed class GetContainerHealthCommand : DockerCmdlet
     {
         // Piped objects: collect the names per engine and check them as they come.
         var target = ResolveTarget();
-        var since = ParseSince();
+        var since = Since;
         IReadOnlyList<ContainerInfo> list;
         try
         {
@@ -86,33 +87,6 @@ public sealed class GetContainerHealthCommand : DockerCmdlet
             && !list.Any(c => c.Name.Equals(n, StringComparison.OrdinalIgnoreCase) || c.Id.StartsWith(n, StringComparison.OrdinalIgnoreCase))))
             ObjectError(new OpsToolsException("DockerObjectNotFound", OpsErrorKind.NotFound,
                 $"container '{n}' not found on {target.Describe()}.", n), "DockerObjectNotFound", n);
-    }
-
-    private DateTime? ParseSince()
-    {
-        switch (Since)
-        {
-            case null: return null;
-            case PSObject pso: Since = pso.BaseObject; return ParseSince();
-            case DateTime t: return t.ToUniversalTime();
-            case DateTimeOffset o: return o.UtcDateTime;
-            case TimeSpan span: return DateTime.UtcNow - span;
-        }
-        var text = Since.ToString()!.Trim();
-        if (text.Length > 1 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0)
-        {
-            switch (char.ToLowerInvariant(text[^1]))
-            {
-                case 's': return DateTime.UtcNow.AddSeconds(-n);
-                case 'm': return DateTime.UtcNow.AddMinutes(-n);
-                case 'h': return DateTime.UtcNow.AddHours(-n);
-                case 'd': return DateTime.UtcNow.AddDays(-n);
-            }
-        }
-        if (DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeLocal, out var at)) return at;
-        Fail(new OpsToolsException("InvalidSince", OpsErrorKind.InvalidArgument,
-            $"-Since '{text}' is neither a time nor a span such as 10m, 2h, 1d.", text), "InvalidSince", ErrorCategory.InvalidArgument, text);
-        return null;
     }
 
     private Dictionary<string, long>? BaselineCounts()

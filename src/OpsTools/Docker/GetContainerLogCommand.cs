@@ -30,13 +30,13 @@ public sealed class GetContainerLogCommand : DockerCmdlet
 
     /// <summary>Only lines written since then: a TimeSpan or 10m, 2h, 1d (that long ago), or a DateTime (docker logs --since).</summary>
     [Parameter]
-    [ValidateNotNull]
-    public object? Since { get; set; }
+    [PointInTimeTransformation]
+    public DateTime? Since { get; set; }
 
     /// <summary>Only lines written before then: a TimeSpan or 10m, 2h, 1d (that long ago), or a DateTime (docker logs --until).</summary>
     [Parameter]
-    [ValidateNotNull]
-    public object? Until { get; set; }
+    [PointInTimeTransformation]
+    public DateTime? Until { get; set; }
 
     /// <summary>With -Raw: put the engine's timestamp in front of each line (objects always carry it in Time).</summary>
     [Parameter]
@@ -66,9 +66,8 @@ public sealed class GetContainerLogCommand : DockerCmdlet
 
     protected override Task BeginProcessingAsync(CancellationToken ct)
     {
-        var now = DateTime.UtcNow;
-        _since = PointInTime(Since, nameof(Since), now);
-        _until = PointInTime(Until, nameof(Until), now);
+        _since = Since;
+        _until = Until;
         if (_since is { } s && _until is { } u && u <= s)
             Fail(new OpsToolsException("DockerInvalidArgument", OpsErrorKind.InvalidArgument,
                 $"-Until ({u:u}) must be later than -Since ({s:u}).", null), "DockerInvalidArgument", ErrorCategory.InvalidArgument, null);
@@ -119,28 +118,4 @@ public sealed class GetContainerLogCommand : DockerCmdlet
             line => Raw ? (prefix ? label : "") + DockerLogs.Raw(line, Timestamps) : line, ct);
     }
 
-    /// <summary>-Since/-Until: a DateTime (local unless it says UTC), a TimeSpan or duration text (that long ago), or a date text.</summary>
-    private DateTime? PointInTime(object? value, string parameter, DateTime now)
-    {
-        var v = value is PSObject p ? p.BaseObject : value;
-        switch (v)
-        {
-            case null: return null;
-            case DateTime d: return d.ToUniversalTime(); // Unspecified counts as local time, as PowerShell means it
-            case DateTimeOffset o: return o.UtcDateTime;
-            case string s when DateTime.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeLocal, out var parsed)
-                               && !Regex.IsMatch(s, @"^\s*\d+(\.\d+)?\s*[a-zA-Z]*\s*$"):
-                return parsed;
-        }
-        try
-        {
-            var span = new DurationTransformationAttribute().Transform(null!, v);
-            if (span is TimeSpan ts) return now - ts;
-        }
-        catch (ArgumentTransformationMetadataException) { }
-        Fail(new OpsToolsException("DockerInvalidArgument", OpsErrorKind.InvalidArgument,
-            $"-{parameter} '{v}' is neither a point in time (a DateTime, 2024-05-01T10:00:00Z) nor a time span ago (a TimeSpan, 10m, 2h, 1d).", v),
-            "DockerInvalidArgument", ErrorCategory.InvalidArgument, v);
-        return null; // not reached
-    }
 }

@@ -20,7 +20,8 @@ public sealed class RemoveUnusedImageCommand : DockerCmdlet
 
     /// <summary>Only images created before this time (a DateTime, or a TimeSpan/duration meaning that long ago: 24h is '1.00:00:00'); docker image prune --filter until=24h.</summary>
     [Parameter]
-    public object? Until { get; set; }
+    [PointInTimeTransformation]
+    public DateTime? Until { get; set; }
 
     /// <summary>Only images with these labels: 'key' or 'key=value' (every one must match); docker image prune --filter label=....</summary>
     [Parameter]
@@ -31,7 +32,7 @@ public sealed class RemoveUnusedImageCommand : DockerCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken ct)
     {
         var target = ResolveTarget();
-        var until = UntilTime();
+        var until = Until;
         IReadOnlyList<PrunedImage> candidates;
         try { candidates = await ImagePruner.CandidatesAsync(target, All, until, Filter, ct).ConfigureAwait(false); }
         catch (OpsToolsException e) { Fail(e, e.ErrorId, ErrorCategory.ConnectionError, target.Endpoint.ToString()); return; }
@@ -78,37 +79,4 @@ public sealed class RemoveUnusedImageCommand : DockerCmdlet
     }
 
     private static string Short(string id) => id.StartsWith("sha256:", StringComparison.Ordinal) && id.Length > 19 ? id[7..19] : id;
-
-    private DateTime? UntilTime()
-    {
-        var v = Until is PSObject pso ? pso.BaseObject : Until;
-        switch (v)
-        {
-            case null: return null;
-            case DateTime d: return d.ToUniversalTime();
-            case DateTimeOffset o: return o.UtcDateTime;
-            case TimeSpan t: return DateTime.UtcNow - t;
-            case string s when TryDuration(s, out var span): return DateTime.UtcNow - span;
-            case string s when DateTime.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeLocal, out var parsed): return parsed.ToUniversalTime();
-        }
-        Fail(new OpsToolsException("InvalidUntil", OpsErrorKind.InvalidArgument,
-            $"-Until '{v}' is neither a time nor a duration (24h, 30m, 7d, or a TimeSpan).", v.ToString()), "InvalidUntil", ErrorCategory.InvalidArgument, v);
-        return null; // not reached
-    }
-
-    /// <summary>docker's duration forms: 90s, 30m, 24h, 7d.</summary>
-    private static bool TryDuration(string s, out TimeSpan span)
-    {
-        span = default;
-        s = s.Trim();
-        if (s.Length < 2 || !double.TryParse(s[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n)) return false;
-        switch (char.ToLowerInvariant(s[^1]))
-        {
-            case 's': span = TimeSpan.FromSeconds(n); return true;
-            case 'm': span = TimeSpan.FromMinutes(n); return true;
-            case 'h': span = TimeSpan.FromHours(n); return true;
-            case 'd': span = TimeSpan.FromDays(n); return true;
-            default: return false;
-        }
-    }
 }

@@ -55,6 +55,7 @@ public sealed class GetPodLogCommand : KubeCmdlet
 
     /// <summary>Only lines written at or after this time (kubectl --since-time).</summary>
     [Parameter]
+    [PointInTimeTransformation]
     public DateTime? SinceTime { get; set; }
 
     /// <summary>The log of the previous, terminated instance of the container (after a crash or OOM kill): kubectl --previous.</summary>

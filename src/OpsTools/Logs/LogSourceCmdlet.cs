@@ -119,13 +119,13 @@ public abstract class LogSourceCmdlet : OpsCmdlet
 
     /// <summary>Only lines whose own time is at or after then: a DateTime, or a span ago (TimeSpan, 10m, 2h, 1d).</summary>
     [Parameter]
-    [ValidateNotNull]
-    public object? Since { get; set; }
+    [PointInTimeTransformation]
+    public DateTime? Since { get; set; }
 
     /// <summary>Only lines whose own time is before then: a DateTime, or a span ago.</summary>
     [Parameter]
-    [ValidateNotNull]
-    public object? Until { get; set; }
+    [PointInTimeTransformation]
+    public DateTime? Until { get; set; }
 
     /// <summary>The format of every source instead of detecting it from each input's first lines.</summary>
     [Parameter]
@@ -148,9 +148,8 @@ public abstract class LogSourceCmdlet : OpsCmdlet
 
     protected override Task BeginProcessingAsync(CancellationToken ct)
     {
-        var now = DateTime.UtcNow;
-        SinceUtc = PointInTime(Since, nameof(Since), now);
-        UntilUtc = PointInTime(Until, nameof(Until), now);
+        SinceUtc = Since;
+        UntilUtc = Until;
         if (SinceUtc is { } s && UntilUtc is { } u && u <= s)
             Fail(new OpsToolsException("LogInvalidArgument", OpsErrorKind.InvalidArgument, $"-Until ({u:u}) must be later than -Since ({s:u}).", null),
                 "LogInvalidArgument", ErrorCategory.InvalidArgument, null);
@@ -244,28 +243,4 @@ public abstract class LogSourceCmdlet : OpsCmdlet
         return sources;
     }
 
-    /// <summary>-Since/-Until: a DateTime (local unless it says UTC), a TimeSpan or duration text (that long ago), or a date text.</summary>
-    private DateTime? PointInTime(object? value, string parameter, DateTime now)
-    {
-        var v = value is PSObject p ? p.BaseObject : value;
-        switch (v)
-        {
-            case null: return null;
-            case DateTime d: return d.ToUniversalTime();
-            case DateTimeOffset o: return o.UtcDateTime;
-            case TimeSpan ts: return now - ts;
-            case string s when DateTime.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeLocal, out var parsed)
-                               && !Regex.IsMatch(s, @"^\s*\d+(\.\d+)?\s*[a-zA-Z]*\s*$"):
-                return parsed;
-        }
-        try
-        {
-            if (new DurationTransformationAttribute().Transform(null!, v) is TimeSpan span) return now - span;
-        }
-        catch (ArgumentTransformationMetadataException) { }
-        Fail(new OpsToolsException("LogInvalidArgument", OpsErrorKind.InvalidArgument,
-            $"-{parameter} '{v}' is neither a point in time (a DateTime, 2024-05-01T10:00:00Z) nor a time span ago (a TimeSpan, 10m, 2h, 1d).", v),
-            "LogInvalidArgument", ErrorCategory.InvalidArgument, v);
-        return null;
-    }
 }

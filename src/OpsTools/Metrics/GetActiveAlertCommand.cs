@@ -45,6 +45,7 @@ public sealed class GetActiveAlertCommand : MetricsCmdlet
 
     /// <summary>What fired in this much time up to now ("overnight": 12:00:00), from Prometheus's ALERTS series, instead of what fires now.</summary>
     [Parameter]
+    [DurationTransformation]
     public TimeSpan? Since { get; set; }
 
     /// <summary>Ask Prometheus even when an Alertmanager is known.</summary>

@@ -61,18 +61,22 @@ public sealed class InvokePromQueryCommand : MetricsCmdlet
 
     /// <summary>The evaluation time of an instant query (default now).</summary>
     [Parameter(ParameterSetName = InstantSet)]
+    [PointInTimeTransformation]
     public DateTime? Time { get; set; }
 
     /// <summary>The start of a range query.</summary>
     [Parameter(ParameterSetName = RangeSet, Mandatory = true)]
+    [PointInTimeTransformation]
     public DateTime Start { get; set; }
 
     /// <summary>The end of a range query (default now).</summary>
     [Parameter(ParameterSetName = RangeSet)]
+    [PointInTimeTransformation]
     public DateTime? End { get; set; }
 
     /// <summary>The resolution of a range query (default: the range / 250, at least 1 s).</summary>
     [Parameter(ParameterSetName = RangeSet)]
+    [DurationTransformation]
     public TimeSpan? Step { get; set; }
 
     /// <summary>Send the query by POST (form body) instead of GET; queries longer than 4000 characters always go by POST.</summary>

@@ -40,7 +40,7 @@ public sealed class GetQueueStatusCommand : RedisCmdlet
 
     /// <summary>Read twice, this long apart (a TimeSpan, or 30s, 5m, a number of seconds), and report the growth between the readings.</summary>
     [Parameter]
-    [OpsTools.Commands.Database.DurationTransformation]
+    [DurationTransformation]
     public TimeSpan? Interval { get; set; }
 
     /// <summary>Backlog at or above which a queue is a warning. Default: QueueBacklogWarning, else 1000.</summary>
