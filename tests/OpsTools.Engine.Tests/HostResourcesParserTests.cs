@@ -187,7 +187,7 @@ public class DiskUsageEvaluationTests
     [InlineData(4096L, "4.0 KiB")]
     [InlineData(13207024435L, "12.3 GiB")]
     [InlineData(107374182400L, "100 GiB")]
-    public void Sizes_are_formatted_like_df_h(long bytes, string expected) => Assert.Equal(expected, Sizes.Format(bytes));
+    public void Sizes_are_formatted_like_df_h(long bytes, string expected) => Assert.Equal(expected, ByteSize.Format(bytes, ByteFormat.IecFixed));
 }
 
 public class MemoryParserTests

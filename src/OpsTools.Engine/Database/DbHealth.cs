@@ -297,7 +297,7 @@ public static class DbHealth
         var status = ThresholdStatus(lag, o.ReplicationLagWarningSeconds, o.ReplicationLagCriticalSeconds);
         var parts = new List<string> { $"replica {replica}: {state ?? "unknown state"}" };
         parts.Add(replayLag is null ? "no replay lag reported (idle or caught up)" : $"replay lag {FormatLag(replayLag.Value)}");
-        if (lagBytes is long b) parts.Add($"{FormatBytes(b)} behind");
+        if (lagBytes is long b) parts.Add($"{ByteSize.Format(b, ByteFormat.PostgresShort)} behind");
         if (state is not null && state != "streaming")
         {
             if (status == CheckStatus.Healthy) status = CheckStatus.Warning;
@@ -313,7 +313,7 @@ public static class DbHealth
         var status = ThresholdStatus(lag, o.ReplicationLagWarningSeconds, o.ReplicationLagCriticalSeconds);
         var parts = new List<string> { "standby" };
         parts.Add(replayLag is null ? "nothing replayed yet" : $"replay lag {FormatLag(replayLag.Value)}");
-        if (lagBytes is long b && b > 0) parts.Add($"{FormatBytes(b)} received but not replayed");
+        if (lagBytes is long b && b > 0) parts.Add($"{ByteSize.Format(b, ByteFormat.PostgresShort)} received but not replayed");
         if (receiverStatus is null)
         {
             if (status == CheckStatus.Healthy) status = CheckStatus.Warning;
@@ -342,12 +342,4 @@ public static class DbHealth
         t.TotalDays >= 1 ? $"{(int)t.TotalDays} d {t.Hours:00}:{t.Minutes:00}" : t.TotalHours >= 1 ? $"{(int)t.TotalHours} h {t.Minutes:00} min" : $"{(int)t.TotalMinutes} min {t.Seconds:00} s";
 
     private static string FormatLag(TimeSpan t) => t.TotalSeconds < 60 ? $"{t.TotalSeconds:0.###} s" : FormatSpan(t);
-
-    private static string FormatBytes(long b) => b switch
-    {
-        >= 1L << 30 => $"{b / (double)(1L << 30):0.#} GB",
-        >= 1L << 20 => $"{b / (double)(1L << 20):0.#} MB",
-        >= 1L << 10 => $"{b / 1024.0:0.#} kB",
-        _ => $"{b} bytes",
-    };
 }

@@ -518,7 +518,7 @@ public static class IndexRules
         a.Threshold = "idx_scan = 0; not unique, primary key or constraint";
         a.FixStatement = PgInsightSql.DropIndex(i.Schema, i.Name);
         a.Reason = string.Create(CultureInfo.InvariantCulture,
-            $"Index {i.Name} on {i.Schema}.{i.Table} ({SizeText.Format(i.Bytes)}) has not been scanned (idx_scan = 0) {Since(reset)}, yet every write maintains it; it is not unique, not a primary key and backs no constraint{(notes.Count > 0 ? "; " + string.Join("; ", notes) : "")}.");
+            $"Index {i.Name} on {i.Schema}.{i.Table} ({ByteSize.Format(i.Bytes, ByteFormat.Postgres)}) has not been scanned (idx_scan = 0) {Since(reset)}, yet every write maintains it; it is not unique, not a primary key and backs no constraint{(notes.Count > 0 ? "; " + string.Join("; ", notes) : "")}.");
         a.Message = a.Reason;
         return a;
     }
@@ -534,7 +534,7 @@ public static class IndexRules
             ? $"ALTER TABLE {PgSql.Qualified(dup.Schema, dup.Table)} DROP CONSTRAINT {PgSql.QuoteIdent(dup.Constraint)};"
             : PgInsightSql.DropIndex(dup.Schema, dup.Name);
         a.Reason = string.Create(CultureInfo.InvariantCulture,
-            $"Index {dup.Name} on {dup.Schema}.{dup.Table} duplicates {keep.Name} (same columns, operator classes, collations, expressions and predicate); keep {keep.Name} ({why}) and drop {dup.Name} to save {SizeText.Format(dup.Bytes)} and the cost of maintaining it ({dup.Scans} scans {Since(reset)}){(dup.Constraint is not null ? $"; it backs constraint {dup.Constraint}, so the fix drops the constraint (foreign keys that reference it must be dropped first)" : "")}" +
+            $"Index {dup.Name} on {dup.Schema}.{dup.Table} duplicates {keep.Name} (same columns, operator classes, collations, expressions and predicate); keep {keep.Name} ({why}) and drop {dup.Name} to save {ByteSize.Format(dup.Bytes, ByteFormat.Postgres)} and the cost of maintaining it ({dup.Scans} scans {Since(reset)}){(dup.Constraint is not null ? $"; it backs constraint {dup.Constraint}, so the fix drops the constraint (foreign keys that reference it must be dropped first)" : "")}" +
             $"{(IsUnused(keep) ? $"; {keep.Name} has not been scanned either, but drop only one of the pair: once {dup.Name} is gone, run Get-DbIndexAdvice again after a full business cycle to see whether {keep.Name} is needed" : "")}.");
         a.Message = a.Reason;
         return a;

@@ -123,7 +123,7 @@ public static class DockerStats
         var status = f.MemoryPercent > t.MemoryCriticalPercent ? CheckStatus.Critical
             : f.MemoryPercent > t.MemoryWarningPercent || f.CpuPercent > t.CpuWarningPercent ? CheckStatus.Warning
             : CheckStatus.Healthy;
-        var mem = $"memory {f.MemoryPercent:0.##}% ({ByteSize.Binary(f.MemoryUsedBytes)} of {ByteSize.Binary(f.MemoryLimitBytes)})";
+        var mem = $"memory {f.MemoryPercent:0.##}% ({ByteSize.Format(f.MemoryUsedBytes, ByteFormat.DockerBinary)} of {ByteSize.Format(f.MemoryLimitBytes, ByteFormat.DockerBinary)})";
         var cpu = $"CPU {f.CpuPercent:0.##}%";
         var message = status switch
         {

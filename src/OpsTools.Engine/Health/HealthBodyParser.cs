@@ -173,9 +173,7 @@ public static class HealthBodyParser
         return $"Malformed JSON at line {line}, byte {position}: {message}";
     }
 
-    private static string FormatSize(int bytes) =>
-        bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MiB"
-        : bytes >= 1024 ? $"{bytes / 1024} KiB" : $"{bytes} bytes";
+    private static string FormatSize(int bytes) => ByteSize.Format(bytes, ByteFormat.Iec);
 
     // ---------------------------------------------------------------- text
 

@@ -64,7 +64,7 @@ public static class DiskUsageProbe
             : Evaluate(exactFree, thresholds);
         var message = status == CheckStatus.Unknown
             ? $"{mount}: the file system reports no size ({fileSystem})."
-            : $"{mount}: {Sizes.Format(space.FreeBytes)} free of {Sizes.Format(space.SizeBytes)} ({Sizes.Percent(100 - usedPercent)}% free)";
+            : $"{mount}: {ByteSize.Format(space.FreeBytes, ByteFormat.IecFixed)} free of {ByteSize.Format(space.SizeBytes, ByteFormat.IecFixed)} ({Sizes.Percent(100 - usedPercent)}% free)";
         message += status switch
         {
             CheckStatus.Critical => $"; under the critical threshold of {Sizes.Percent(thresholds.FreeCriticalPercent)}% free.",

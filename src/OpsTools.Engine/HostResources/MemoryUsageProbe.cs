@@ -91,8 +91,8 @@ public static class MemoryUsageProbe
         var usedPercent = m.TotalBytes <= 0 ? 0 : Math.Round(used * 100.0 / m.TotalBytes, 2);
         var status = Evaluate(usedPercent, thresholds);
         var swapUsed = m.SwapTotalBytes - m.SwapFreeBytes;
-        var swap = m.SwapTotalBytes == 0 ? "no swap" : $"swap {Sizes.Format(swapUsed)} of {Sizes.Format(m.SwapTotalBytes)} used";
-        var message = $"{hostName}: {Sizes.Format(m.AvailableBytes)} available of {Sizes.Format(m.TotalBytes)} ({Sizes.Percent(usedPercent)}% used), {swap}";
+        var swap = m.SwapTotalBytes == 0 ? "no swap" : $"swap {ByteSize.Format(swapUsed, ByteFormat.IecFixed)} of {ByteSize.Format(m.SwapTotalBytes, ByteFormat.IecFixed)} used";
+        var message = $"{hostName}: {ByteSize.Format(m.AvailableBytes, ByteFormat.IecFixed)} available of {ByteSize.Format(m.TotalBytes, ByteFormat.IecFixed)} ({Sizes.Percent(usedPercent)}% used), {swap}";
         message += status switch
         {
             CheckStatus.Critical => $"; over the critical threshold of {Sizes.Percent(thresholds.CriticalPercent)}% used.",

@@ -401,11 +401,5 @@ public static class MetricFigures
         double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf"
         : v.ToString(Math.Abs(v) >= 100 ? "0.#" : "0.###", CultureInfo.InvariantCulture);
 
-    private static string Sizes(double bytes)
-    {
-        string[] units = { "B", "KiB", "MiB", "GiB", "TiB" };
-        var i = 0;
-        while (bytes >= 1024 && i < units.Length - 1) { bytes /= 1024; i++; }
-        return bytes.ToString(i == 0 ? "0" : "0.#", CultureInfo.InvariantCulture) + " " + units[i];
-    }
+    private static string Sizes(double bytes) => ByteSize.Format(bytes, ByteFormat.Iec);
 }

@@ -326,7 +326,7 @@ public static class RedisHealth
 
     private static long? L(IReadOnlyDictionary<string, string> d, string k) => d.TryGetValue(k, out var v) && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
     private static double? D(IReadOnlyDictionary<string, string> d, string k) => d.TryGetValue(k, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : null;
-    internal static string Bytes(long b) => RedisClearResult.Readable(b);
+    internal static string Bytes(long b) => ByteSize.Format(b, ByteFormat.Iec);
 
     internal static string Span(TimeSpan t) =>
         t.TotalDays >= 1 ? $"{(int)t.TotalDays} d {t.Hours} h" : t.TotalHours >= 1 ? $"{(int)t.TotalHours} h {t.Minutes} min" : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes} min {t.Seconds} s" : $"{(int)t.TotalSeconds} s";

@@ -77,7 +77,7 @@ public class DbSize
     /// <summary>pg_database_size(); null when the role may not connect to that database.</summary>
     public long? SizeBytes { get; set; }
     /// <summary>SizeBytes for people, 1024-based like pg_size_pretty: "8.3 MB", "1.2 GB".</summary>
-    public string Size => SizeText.Format(SizeBytes);
+    public string Size => ByteSize.FormatOrEmpty(SizeBytes, ByteFormat.Postgres);
     /// <summary>The owning role.</summary>
     public string Owner { get; set; } = "";
     /// <summary>Character encoding (UTF8 ...).</summary>
@@ -114,10 +114,10 @@ public class DbTableSize
     public long ToastBytes { get; set; }
     /// <summary>pg_class.reltuples; null when the table was never vacuumed or analyzed.</summary>
     public long? RowEstimate { get; set; }
-    public string Total => SizeText.Format(TotalBytes);
-    public string TableSize => SizeText.Format(TableBytes);
-    public string IndexSize => SizeText.Format(IndexBytes);
-    public string ToastSize => SizeText.Format(ToastBytes);
+    public string Total => ByteSize.Format(TotalBytes, ByteFormat.Postgres);
+    public string TableSize => ByteSize.Format(TableBytes, ByteFormat.Postgres);
+    public string IndexSize => ByteSize.Format(IndexBytes, ByteFormat.Postgres);
+    public string ToastSize => ByteSize.Format(ToastBytes, ByteFormat.Postgres);
     public override string ToString() => $"{Schema}.{Table} {Total}";
 }
 
@@ -175,23 +175,5 @@ public class DbIndexAdvice : CheckResult
     /// <summary>When the database's statistics were last reset (UTC; null: never since the cluster began collecting). Scan counts are since then.</summary>
     public DateTime? StatsResetTime { get; set; }
     /// <summary>IndexBytes for people.</summary>
-    public string? IndexSize => IndexBytes is { } b ? SizeText.Format(b) : null;
-}
-
-/// <summary>Byte counts the way PostgreSQL users read them: 1024-based, pg_size_pretty's unit names, one decimal under 100.</summary>
-public static class SizeText
-{
-    private static readonly string[] Units = { "bytes", "kB", "MB", "GB", "TB", "PB" };
-
-    /// <summary>"512 bytes", "8.3 MB", "1.2 GB", "245 GB"; empty for null.</summary>
-    public static string Format(long? bytes)
-    {
-        if (bytes is not { } b) return "";
-        if (b < 1024) return b.ToString(CultureInfo.InvariantCulture) + " bytes";
-        double value = b;
-        var unit = 0;
-        while (value >= 1024 && unit < Units.Length - 1) { value /= 1024; unit++; }
-        var text = Math.Round(value, 1) < 100 ? value.ToString("0.0", CultureInfo.InvariantCulture) : Math.Round(value).ToString("0", CultureInfo.InvariantCulture);
-        return text + " " + Units[unit];
-    }
+    public string? IndexSize => IndexBytes is { } b ? ByteSize.Format(b, ByteFormat.Postgres) : null;
 }

@@ -51,27 +51,9 @@ public sealed class ContainerStatResult : CheckResult
     /// <summary>Carries the engine to the next command in a pipeline (no secret).</summary>
     public string DockerId { get; set; } = "";
     /// <summary>"12.5MiB / 64MiB", as docker stats' MEM USAGE / LIMIT.</summary>
-    public string MemUsage => $"{ByteSize.Binary(MemoryUsedBytes)} / {ByteSize.Binary(MemoryLimitBytes)}";
+    public string MemUsage => $"{ByteSize.Format(MemoryUsedBytes, ByteFormat.DockerBinary)} / {ByteSize.Format(MemoryLimitBytes, ByteFormat.DockerBinary)}";
     /// <summary>"1.2kB / 648B", as docker stats' NET I/O.</summary>
-    public string NetIO => $"{ByteSize.Decimal(NetworkRxBytes)} / {ByteSize.Decimal(NetworkTxBytes)}";
+    public string NetIO => $"{ByteSize.Format(NetworkRxBytes, ByteFormat.DockerDecimal)} / {ByteSize.Format(NetworkTxBytes, ByteFormat.DockerDecimal)}";
     /// <summary>"0B / 4.1kB", as docker stats' BLOCK I/O.</summary>
-    public string BlockIO => $"{ByteSize.Decimal(BlockReadBytes)} / {ByteSize.Decimal(BlockWriteBytes)}";
-}
-
-/// <summary>Sizes as the docker CLI prints them (go-units: BytesSize for memory, HumanSize for I/O).</summary>
-public static class ByteSize
-{
-    private static readonly string[] BinaryUnits = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-    private static readonly string[] DecimalUnits = { "B", "kB", "MB", "GB", "TB", "PB" };
-
-    public static string Binary(double bytes) => Format(bytes, 1024, BinaryUnits);
-    public static string Decimal(double bytes) => Format(bytes, 1000, DecimalUnits);
-
-    private static string Format(double size, double unitBase, string[] units)
-    {
-        var i = 0;
-        while (size >= unitBase && i < units.Length - 1) { size /= unitBase; i++; }
-        // go-units: "%.4g%s": four significant digits (the value is below 1024 here, so never an exponent).
-        return size.ToString("G4", System.Globalization.CultureInfo.InvariantCulture) + units[i];
-    }
+    public string BlockIO => $"{ByteSize.Format(BlockReadBytes, ByteFormat.DockerDecimal)} / {ByteSize.Format(BlockWriteBytes, ByteFormat.DockerDecimal)}";
 }

@@ -39,19 +39,9 @@ public sealed class ImagePruneResult
     /// <summary>The removed images' sizes added up (with -WhatIf: of those that would go), as docker images shows them: a layer another kept image shares is counted but stays on disk, so this is an upper bound.</summary>
     public long ReclaimedBytes { get; set; }
     /// <summary>ReclaimedBytes readable: 12.3 MB (docker's units: 1000-based).</summary>
-    public string Reclaimed => Readable(ReclaimedBytes);
+    public string Reclaimed => ByteSize.Format(ReclaimedBytes, ByteFormat.Docker);
     public DateTime Timestamp { get; set; } = DateTime.UtcNow;
     public string DockerId { get; set; } = "";
-
-    /// <summary>Sizes as docker prints them (1 kB = 1000 B).</summary>
-    public static string Readable(long bytes)
-    {
-        string[] units = { "B", "kB", "MB", "GB", "TB" };
-        double v = bytes;
-        var u = 0;
-        while (v >= 1000 && u < units.Length - 1) { v /= 1000; u++; }
-        return u == 0 ? $"{bytes} B" : v.ToString(v < 10 ? "0.##" : "0.#", CultureInfo.InvariantCulture) + " " + units[u];
-    }
 
     public override string ToString() => $"{Count} image(s), {Reclaimed}{(WhatIf ? " (WhatIf)" : "")}";
 }

@@ -202,7 +202,7 @@ public sealed class LogSizeInfo
     /// <summary>The oldest file's last write (UTC).</summary>
     public DateTime? OldestWriteTime { get; set; }
     /// <summary>du -h style: 4.0K, 12M, 1.5G.</summary>
-    public string Size => LogSizeText.Human(Bytes);
+    public string Size => ByteSize.Format(Bytes, ByteFormat.Du);
     public override string ToString() => $"{Size}\t{Path}";
 }
 
@@ -216,23 +216,6 @@ public sealed class LogRemoval
     /// <summary>Removed, WhatIf (would be removed), Declined (not confirmed), Failed.</summary>
     public string Action { get; set; } = "";
     public string? Reason { get; set; }
-    public string Size => LogSizeText.Human(Bytes);
+    public string Size => ByteSize.Format(Bytes, ByteFormat.Du);
     public override string ToString() => $"{Action} {Path} ({Size})";
-}
-
-/// <summary>du -h sizes.</summary>
-public static class LogSizeText
-{
-    public static string Human(long bytes)
-    {
-        string[] units = { "", "K", "M", "G", "T", "P" };
-        double v = bytes;
-        var i = 0;
-        while (v >= 1024 && i < units.Length - 1) { v /= 1024; i++; }
-        if (i == 0) return bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // du rounds up: one decimal below 10, else whole numbers.
-        return v < 10
-            ? (Math.Ceiling(v * 10) / 10).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + units[i]
-            : Math.Ceiling(v).ToString("0", System.Globalization.CultureInfo.InvariantCulture) + units[i];
-    }
 }

@@ -66,16 +66,7 @@ public sealed class RedisClearResult
     public TimeSpan Duration { get; set; }
     public DateTime Timestamp { get; set; } = DateTime.UtcNow;
     /// <summary>Bytes as a person reads them (12.3 MiB).</summary>
-    public string Freed => Readable(Bytes);
-
-    public static string Readable(long bytes)
-    {
-        string[] units = { "B", "KiB", "MiB", "GiB", "TiB" };
-        double v = bytes;
-        var i = 0;
-        while (Math.Abs(v) >= 1024 && i < units.Length - 1) { v /= 1024; i++; }
-        return i == 0 ? $"{bytes} B" : v.ToString("0.#", CultureInfo.InvariantCulture) + " " + units[i];
-    }
+    public string Freed => ByteSize.Format(Bytes, ByteFormat.Iec);
 
     public override string ToString() => $"{Mode} {Server}: {Keys} keys, {Freed}{(WhatIf ? " (WhatIf)" : "")}";
 }

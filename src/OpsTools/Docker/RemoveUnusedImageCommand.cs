@@ -44,7 +44,7 @@ public sealed class RemoveUnusedImageCommand : DockerCmdlet
         var whatIf = false;
         foreach (var image in candidates)
         {
-            var label = $"image {(image.Tags.Count > 0 ? string.Join(", ", image.Tags) : "<none>")} ({Short(image.Id)}, {ImagePruneResult.Readable(image.Size)}) on {target.Describe()}";
+            var label = $"image {(image.Tags.Count > 0 ? string.Join(", ", image.Tags) : "<none>")} ({Short(image.Id)}, {ByteSize.Format(image.Size, ByteFormat.Docker)}) on {target.Describe()}";
             var answer = await ConfirmOutcomeAsync(label, "Remove image").ConfigureAwait(false);
             if (answer != Confirmation.Yes)
             {

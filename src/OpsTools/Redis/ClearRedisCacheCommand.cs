@@ -60,7 +60,7 @@ public sealed class ClearRedisCacheCommand : RedisCmdlet
             {
                 var activity = $"{(whatIf ? "Counting" : "Removing")} keys matching '{Pattern}' on {target.Server}/{target.Database}";
                 result = await RedisKeys.RemoveMatchingAsync(target, Pattern!, BatchSize, whatIf,
-                    (keys, bytes) => Progress(new ProgressRecord(1, activity, $"{keys} keys, {RedisClearResult.Readable(bytes)}")), ct).ConfigureAwait(false);
+                    (keys, bytes) => Progress(new ProgressRecord(1, activity, $"{keys} keys, {ByteSize.Format(bytes, ByteFormat.Iec)}")), ct).ConfigureAwait(false);
                 Progress(new ProgressRecord(1, activity, "done") { RecordType = ProgressRecordType.Completed });
             }
             else result = await RedisKeys.FlushAsync(target, ParameterSetName == AllSet, whatIf, ct).ConfigureAwait(false);

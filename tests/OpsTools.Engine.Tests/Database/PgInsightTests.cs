@@ -164,7 +164,7 @@ public class PgInsightTests
     [InlineData(8_704_000L, "8.3 MB")]
     [InlineData(1_288_490_189L, "1.2 GB")]
     [InlineData(263_066_746_880L, "245 GB")]
-    public void Sizes_read_like_pg_size_pretty_with_one_decimal(long bytes, string text) => Assert.Equal(text, SizeText.Format(bytes));
+    public void Sizes_read_like_pg_size_pretty_with_one_decimal(long bytes, string text) => Assert.Equal(text, ByteSize.Format(bytes, ByteFormat.Postgres));
 
     [Fact]
     public void Query_text_is_shown_on_one_line_and_cut()

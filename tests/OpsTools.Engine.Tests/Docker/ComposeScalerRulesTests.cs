@@ -31,5 +31,5 @@ public class ComposeScalerRulesTests
     [InlineData(65536, "65.5 kB")]
     [InlineData(142_000_000, "142 MB")]
     [InlineData(1_500_000_000, "1.5 GB")]
-    public void Sizes_read_like_docker_prints_them(long bytes, string text) => Assert.Equal(text, ImagePruneResult.Readable(bytes));
+    public void Sizes_read_like_docker_prints_them(long bytes, string text) => Assert.Equal(text, ByteSize.Format(bytes, ByteFormat.Docker));
 }

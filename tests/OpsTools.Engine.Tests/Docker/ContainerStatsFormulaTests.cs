@@ -110,14 +110,14 @@ public sealed class ContainerStatsFormulaTests
     [InlineData(67108864, "64MiB")]
     [InlineData(13107200, "12.5MiB")]
     [InlineData(0, "0B")]
-    public void Memory_sizes_read_as_the_cli_writes_them(long bytes, string text) => Assert.Equal(text, ByteSize.Binary(bytes));
+    public void Memory_sizes_read_as_the_cli_writes_them(long bytes, string text) => Assert.Equal(text, ByteSize.Format(bytes, ByteFormat.DockerBinary));
 
     [Theory]
     [InlineData(736, "736B")]
     [InlineData(1234, "1.234kB")]
     [InlineData(4100, "4.1kB")]
     [InlineData(123456789, "123.5MB")]
-    public void Io_sizes_read_as_the_cli_writes_them(long bytes, string text) => Assert.Equal(text, ByteSize.Decimal(bytes));
+    public void Io_sizes_read_as_the_cli_writes_them(long bytes, string text) => Assert.Equal(text, ByteSize.Format(bytes, ByteFormat.DockerDecimal));
 }
 
 /// <summary>Cutting the demultiplexed stdout/stderr bytes into lines.</summary>
