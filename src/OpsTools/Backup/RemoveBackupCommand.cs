@@ -8,16 +8,19 @@ namespace OpsTools.Commands.Backup;
 /// <summary>
 /// <para type="synopsis">Removes backups from a backup store (manifest first, then the archive); refuses the newest verified backup of a database unless -AllowNewestVerified.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject", HelpUri = HelpLinks.Base + "Remove-Backup.md")]
+[Cmdlet(VerbsCommon.Remove, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = InputObjectSet, HelpUri = HelpLinks.Base + "Remove-Backup.md")]
 public sealed class RemoveBackupCommand : OpsCmdlet
 {
+    private const string InputObjectSet = "InputObject";
+    private const string PathSet = "Path";
+
     /// <summary>A backup from Get-Backup.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
     public BackupInfo? InputObject { get; set; }
 
     /// <summary>The archive (file or directory-format folder) or its .manifest.json.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Path")]
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 

@@ -10,17 +10,20 @@ namespace OpsTools.Commands.Backup;
 /// <summary>
 /// <para type="synopsis">Restores a database backup: into a new database first, verified against the manifest's exact row counts, then swapped in place of the target (kept renamed) after a safety backup; or next to it with -AsDatabase.</para>
 /// </summary>
-[Cmdlet(VerbsData.Restore, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject", HelpUri = HelpLinks.Base + "Restore-Backup.md")]
+[Cmdlet(VerbsData.Restore, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = InputObjectSet, HelpUri = HelpLinks.Base + "Restore-Backup.md")]
 [OutputType(typeof(RestoreResult))]
 public sealed class RestoreBackupCommand : DbCmdlet
 {
+    private const string InputObjectSet = "InputObject";
+    private const string PathSet = "Path";
+
     /// <summary>The backup (from Get-Backup, Backup-Database or Test-Backup -PassThru).</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
     public BackupInfo? InputObject { get; set; }
 
     /// <summary>The archive (file, or folder for directory format) or its manifest.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
     [Alias("FullName")]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }

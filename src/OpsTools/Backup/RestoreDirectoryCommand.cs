@@ -11,17 +11,20 @@ namespace OpsTools.Commands.Backup;
 /// destination (refusing entries or links that lead outside), verifies the file count, and only then swaps it in; a
 /// non-empty destination is moved aside (kept) with -Force or after confirmation.</para>
 /// </summary>
-[Cmdlet(VerbsData.Restore, "Directory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "InputObject", HelpUri = HelpLinks.Base + "Restore-Directory.md")]
+[Cmdlet(VerbsData.Restore, "Directory", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = InputObjectSet, HelpUri = HelpLinks.Base + "Restore-Directory.md")]
 [OutputType(typeof(DirectoryRestoreResult))]
 public sealed class RestoreDirectoryCommand : OpsCmdlet
 {
+    private const string ArchivePathSet = "ArchivePath";
+    private const string InputObjectSet = "InputObject";
+
     /// <summary>A folder backup from Backup-Directory or Get-Backup.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
     public BackupInfo? InputObject { get; set; }
 
     /// <summary>The archive (.tar.gz) or its .manifest.json.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "ArchivePath")]
+    [Parameter(Mandatory = true, ParameterSetName = ArchivePathSet)]
     [ValidateNotNullOrEmpty]
     public string? ArchivePath { get; set; }
 

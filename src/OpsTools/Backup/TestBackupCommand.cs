@@ -12,22 +12,25 @@ namespace OpsTools.Commands.Backup;
 /// <summary>
 /// <para type="synopsis">Proves a backup good: checksum and table of contents (-Quick), or a full restore drill into a scratch database with row counts compared, recorded in the manifest.</para>
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "InputObject", HelpUri = HelpLinks.Base + "Test-Backup.md")]
+[Cmdlet(VerbsDiagnostic.Test, "Backup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = InputObjectSet, HelpUri = HelpLinks.Base + "Test-Backup.md")]
 [OutputType(typeof(BackupTestResult))]
 [OutputType(typeof(BackupInfo))]
 public sealed class TestBackupCommand : DbCmdlet
 {
+    private const string InputObjectSet = "InputObject";
+    private const string PathSet = "Path";
+
     /// <summary>End the script (exit code 1 under pwsh -File/-Command) after all results are written, when any is at least this bad: Warning (or Unknown) or Critical; errors count as Critical.</summary>
     [Parameter]
     public FailLevel FailOn { get => FailOnLevel; set => FailOnLevel = value; }
 
     /// <summary>Backups from Get-Backup or Backup-Database.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     [ValidateNotNull]
     public BackupInfo[]? InputObject { get; set; }
 
     /// <summary>The archive (file, or folder for directory format) or its manifest (.manifest.json).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = "Path")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
     [Alias("FullName")]
     [ValidateNotNullOrEmpty]
     public string[]? Path { get; set; }

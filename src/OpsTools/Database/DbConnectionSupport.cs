@@ -5,6 +5,44 @@ using OpsTools.Database;
 
 namespace OpsTools.Commands.Database;
 
+/// <summary>Base of Get-DbConnection and Stop-DbConnection: the session filters, declared once.</summary>
+public abstract class DbSessionFilterCmdlet : DbCmdlet
+{
+    /// <summary>Only sessions in these states.</summary>
+    [Parameter]
+    [ValidateSet("active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled", IgnoreCase = true)]
+    public string[]? State { get; set; }
+
+    /// <summary>Only sessions whose Duration is at least this long (e.g. 00:05:00, 5m, 30s).</summary>
+    [Parameter]
+    [Alias("OlderThan")]
+    [DurationTransformation]
+    public TimeSpan? MinDuration { get; set; }
+
+    /// <summary>Only sessions of these roles (wildcards allowed).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? User { get; set; }
+
+    /// <summary>Only sessions with these application_name values (wildcards allowed).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Application { get; set; }
+
+    /// <summary>Sessions of every database even when -Database is given (it then only says where to connect).</summary>
+    [Parameter]
+    public SwitchParameter AllDatabases { get; set; }
+
+    /// <summary>The filter the parameters describe; with <paramref name="ofDatabase"/>, narrowed to -Database when it was given and not -AllDatabases.</summary>
+    internal DbSessionFilter SessionFilter(int[]? pids, bool ofDatabase) => new()
+    {
+        States = State, MinDuration = MinDuration, Users = User, Applications = Application, Pids = pids,
+        Database = ofDatabase && MyInvocation.BoundParameters.ContainsKey(nameof(Database)) && !AllDatabases ? Database : null,
+    };
+}
+
 /// <summary>The session filters Get-DbConnection and Stop-DbConnection share.</summary>
 internal sealed class DbSessionFilter
 {

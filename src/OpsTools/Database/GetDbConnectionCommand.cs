@@ -11,39 +11,12 @@ namespace OpsTools.Commands.Database;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "DbConnection", HelpUri = HelpLinks.Base + "Get-DbConnection.md")]
 [OutputType(typeof(DbConnectionInfo), typeof(DbConnectionSummary))]
-public sealed class GetDbConnectionCommand : DbCmdlet
+public sealed class GetDbConnectionCommand : DbSessionFilterCmdlet
 {
-    /// <summary>Only sessions in these states.</summary>
-    [Parameter]
-    [ValidateSet("active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled", IgnoreCase = true)]
-    public string[]? State { get; set; }
-
-    /// <summary>Only sessions whose Duration is at least this long (e.g. 00:05:00, 5m, 30s).</summary>
-    [Parameter]
-    [Alias("OlderThan")]
-    [DurationTransformation]
-    public TimeSpan? MinDuration { get; set; }
-
-    /// <summary>Only sessions of these roles (wildcards allowed).</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? User { get; set; }
-
-    /// <summary>Only sessions with these application_name values (wildcards allowed).</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Application { get; set; }
-
     /// <summary>Only these backend process ids.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public int[]? Pid { get; set; }
-
-    /// <summary>Sessions of every database even when -Database is given (it then only says where to connect).</summary>
-    [Parameter]
-    public SwitchParameter AllDatabases { get; set; }
 
     /// <summary>Also background processes (autovacuum, WAL sender, checkpointer ...), not only client backends.</summary>
     [Parameter]
@@ -56,11 +29,7 @@ public sealed class GetDbConnectionCommand : DbCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         var targets = PgTargetRegistry.Find(ConnectionId) is not null ? new[] { ResolveInputTarget() } : ResolveTargets();
-        var filter = new DbSessionFilter
-        {
-            States = State, MinDuration = MinDuration, Users = User, Applications = Application, Pids = Pid,
-            Database = MyInvocation.BoundParameters.ContainsKey(nameof(Database)) && !AllDatabases ? Database : null,
-        };
+        var filter = SessionFilter(Pid, ofDatabase: true);
         foreach (var target in targets)
         {
             List<DbConnectionInfo> sessions;

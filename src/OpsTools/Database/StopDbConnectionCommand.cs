@@ -11,7 +11,7 @@ namespace OpsTools.Commands.Database;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "DbConnection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Base + "Stop-DbConnection.md")]
 [OutputType(typeof(DbConnectionStopResult))]
-public sealed class StopDbConnectionCommand : DbCmdlet
+public sealed class StopDbConnectionCommand : DbSessionFilterCmdlet
 {
     /// <summary>Backend process ids (bound from Get-DbConnection objects).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -21,33 +21,6 @@ public sealed class StopDbConnectionCommand : DbCmdlet
     /// <summary>Bound from Get-DbConnection objects: a pid is only signalled while it is still the same process.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public DateTime? BackendStart { get; set; }
-
-    /// <summary>Only sessions in these states.</summary>
-    [Parameter]
-    [ValidateSet("active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled", IgnoreCase = true)]
-    public string[]? State { get; set; }
-
-    /// <summary>Only sessions whose Duration is at least this long (e.g. 10m, 00:05:00).</summary>
-    [Parameter]
-    [Alias("OlderThan")]
-    [DurationTransformation]
-    public TimeSpan? MinDuration { get; set; }
-
-    /// <summary>Only sessions of these roles (wildcards allowed).</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? User { get; set; }
-
-    /// <summary>Only sessions with these application names (wildcards allowed).</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Application { get; set; }
-
-    /// <summary>With filters: sessions of every database even when -Database is given.</summary>
-    [Parameter]
-    public SwitchParameter AllDatabases { get; set; }
 
     /// <summary>Cancel the running query only (pg_cancel_backend); the session stays connected.</summary>
     [Parameter]
@@ -84,7 +57,7 @@ public sealed class StopDbConnectionCommand : DbCmdlet
 
     protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
     {
-        var filter = new DbSessionFilter { States = State, MinDuration = MinDuration, Users = User, Applications = Application };
+        var filter = SessionFilter(null, ofDatabase: false);
         var stoppedAny = false;
         try
         {
@@ -99,11 +72,7 @@ public sealed class StopDbConnectionCommand : DbCmdlet
                     Fail(new OpsToolsException("DbStopFilterMissing", OpsErrorKind.InvalidArgument,
                         "Stop-DbConnection needs sessions to stop: pipe Get-DbConnection objects, or give -Pid, -State, -MinDuration (-OlderThan), -User or -Application. It never stops every session at once.", null),
                         "DbStopFilterMissing", ErrorCategory.InvalidArgument, null);
-                filter = new DbSessionFilter
-                {
-                    States = State, MinDuration = MinDuration, Users = User, Applications = Application,
-                    Database = MyInvocation.BoundParameters.ContainsKey(nameof(Database)) && !AllDatabases ? Database : null,
-                };
+                filter = SessionFilter(null, ofDatabase: true);
                 foreach (var target in ResolveTargets())
                     stoppedAny |= await StopFilteredAsync(target, filter, cancellationToken).ConfigureAwait(false);
             }

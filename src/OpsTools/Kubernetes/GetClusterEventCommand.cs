@@ -9,21 +9,24 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets Kubernetes events sorted by time (oldest first), optionally only warnings, only recent ones, or only those about one object.</para>
 /// <para type="description">The runbooks' 'oc get events --sort-by=.metadata.creationTimestamp' as objects: time (last seen), type, reason, object, message, count and source. -Warning keeps type Warning only, -Since drops older events, -For narrows to one object: a pod, or a deployment together with its ReplicaSets and their pods. Objects from Get-Deployment or Get-PodHealth can be piped in.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "ClusterEvent", DefaultParameterSetName = "Namespace", HelpUri = HelpLinks.Base + "Get-ClusterEvent.md")]
+[Cmdlet(VerbsCommon.Get, "ClusterEvent", DefaultParameterSetName = NamespaceSet, HelpUri = HelpLinks.Base + "Get-ClusterEvent.md")]
 [OutputType(typeof(ClusterEvent))]
 public sealed class GetClusterEventCommand : KubeCmdlet
 {
+    private const string InputObjectSet = "InputObject";
+    private const string NamespaceSet = "Namespace";
+
     /// <summary>
     /// Only events about this object: "pod/NAME", "deployment/NAME" (with its ReplicaSets' and pods' events), "KIND/NAME",
     /// or a bare name (a deployment of that name, else any object of that name).
     /// </summary>
-    [Parameter(Position = 0, ParameterSetName = "Namespace")]
+    [Parameter(Position = 0, ParameterSetName = NamespaceSet)]
     [Alias("Object")]
     [ValidateNotNullOrEmpty]
     public string? For { get; set; }
 
     /// <summary>Objects from Get-Deployment, Get-PodHealth or Get-PodResourceUsage: the events about each.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     public PSObject? InputObject { get; set; }
 
     /// <summary>Only events of type Warning.</summary>
@@ -36,7 +39,7 @@ public sealed class GetClusterEventCommand : KubeCmdlet
     public DateTime? Since { get; set; }
 
     /// <summary>Every namespace the user may list (kubectl -A).</summary>
-    [Parameter(ParameterSetName = "Namespace")]
+    [Parameter(ParameterSetName = NamespaceSet)]
     [Alias("A")]
     public SwitchParameter AllNamespaces { get; set; }
 

@@ -9,10 +9,13 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets Deployments (and StatefulSets) with their replicas, images, revision, conditions and rollout state.</para>
 /// <para type="description">What 'kubectl get deployment -o wide' and 'oc get deployment' show, as objects that pipe into Set-ReplicaCount, Restart-Deployment, Wait-Rollout and the other rollout commands.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "Deployment", DefaultParameterSetName = "Namespace", HelpUri = HelpLinks.Base + "Get-Deployment.md")]
+[Cmdlet(VerbsCommon.Get, "Deployment", DefaultParameterSetName = NamespaceSet, HelpUri = HelpLinks.Base + "Get-Deployment.md")]
 [OutputType(typeof(DeploymentInfo))]
 public sealed class GetDeploymentCommand : KubeCmdlet
 {
+    private const string AllNamespacesSet = "AllNamespaces";
+    private const string NamespaceSet = "Namespace";
+
     /// <summary>Names (wildcards allowed). Default: all.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
@@ -21,7 +24,7 @@ public sealed class GetDeploymentCommand : KubeCmdlet
     public string[]? Name { get; set; }
 
     /// <summary>Every namespace the user may list (kubectl -A).</summary>
-    [Parameter(ParameterSetName = "AllNamespaces")]
+    [Parameter(ParameterSetName = AllNamespacesSet)]
     [Alias("A")]
     public SwitchParameter AllNamespaces { get; set; }
 

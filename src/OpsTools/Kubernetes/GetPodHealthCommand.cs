@@ -9,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Diagnoses pods: ready, restarts, CrashLoopBackOff, OOMKilled, image pull errors, pending reasons and their warning events, with a Status and a Diagnosis to act on.</para>
 /// <para type="description">What 'kubectl get pods' and 'kubectl describe pod' make you read, as one object per pod: phase, READY, STATUS, restarts (and restarts since -Since), the last termination (reason, exit code, finished at), image pull errors, why a pending pod is pending (the scheduler's message), node, age, the owning deployment, the warning events about the pod, and Status Healthy/Warning/Critical with a Diagnosis. Pods come by -Name (wildcards), -Selector, -Deployment, or from Get-Deployment in the pipeline. -Problem returns only the unhealthy ones.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "PodHealth", DefaultParameterSetName = "Name", HelpUri = HelpLinks.Base + "Get-PodHealth.md")]
+[Cmdlet(VerbsCommon.Get, "PodHealth", DefaultParameterSetName = NameSet, HelpUri = HelpLinks.Base + "Get-PodHealth.md")]
 [OutputType(typeof(PodHealthResult))]
 public sealed class GetPodHealthCommand : KubePodCmdlet
 {
@@ -39,7 +39,7 @@ public sealed class GetPodHealthCommand : KubePodCmdlet
         {
             pods = await SelectPodsAsync(target, ns, ct);
         }
-        catch (OpsToolsException e) when (ParameterSetName != "Name")
+        catch (OpsToolsException e) when (ParameterSetName != NameSet)
         {
             ObjectError(e, e.ErrorId, Workload);
             return;

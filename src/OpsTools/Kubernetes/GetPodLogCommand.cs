@@ -11,30 +11,35 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets container logs of pods, of all pods of a deployment, or of the previous (crashed) container, streamed line by line, with tail, since and a pattern filter.</para>
 /// <para type="description">The runbooks' 'oc logs POD', 'kubectl logs --previous', 'oc logs -l app=x | grep -i "error|fail"' and 'kubectl logs --tail=100': the log is read through the API server as a stream and every line is written as soon as it arrives, so a log of any size never sits in memory as a whole. Lines are objects (Pod, Container, Time, Line) or, with -Raw, strings. With -Deployment (or deployments from Get-Deployment in the pipeline) every pod of the deployment is read, each line labelled with its pod.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "PodLog", DefaultParameterSetName = "Pod", HelpUri = HelpLinks.Base + "Get-PodLog.md")]
+[Cmdlet(VerbsCommon.Get, "PodLog", DefaultParameterSetName = PodNameSet, HelpUri = HelpLinks.Base + "Get-PodLog.md")]
 [OutputType(typeof(PodLogLine), typeof(string))]
 public sealed class GetPodLogCommand : KubeCmdlet
 {
+    private const string DeploymentSet = "Deployment";
+    private const string InputObjectSet = "InputObject";
+    private const string PodNameSet = "Pod";
+    private const string SelectorSet = "Selector";
+
     /// <summary>Pod names.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Pod")]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PodNameSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(KubePodNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>The pods whose labels match (app=web), as kubectl logs -l.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Selector")]
+    [Parameter(Mandatory = true, ParameterSetName = SelectorSet)]
     [Alias("l", "LabelSelector")]
     [ValidateNotNullOrEmpty]
     public string? Selector { get; set; }
 
     /// <summary>Every pod of this deployment.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Deployment")]
+    [Parameter(Mandatory = true, ParameterSetName = DeploymentSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
     public string? Deployment { get; set; }
 
     /// <summary>Deployments (or StatefulSets) from Get-Deployment: every pod of each; pods from Get-PodHealth or Get-PodResourceUsage; pod names.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     public PSObject? InputObject { get; set; }
 
     /// <summary>The container. Default: every container of the pod (with -Previous: every container that has restarted).</summary>
@@ -97,14 +102,14 @@ public sealed class GetPodLogCommand : KubeCmdlet
         var ns = target.Namespace;
         PodSet pods;
         var workload = InputObject?.BaseObject as DeploymentInfo;
-        var several = ParameterSetName is "Selector" or "Deployment" || workload is not null;
+        var several = ParameterSetName is SelectorSet or DeploymentSet || workload is not null;
         try
         {
             pods = ParameterSetName switch
             {
-                "Selector" => await KubePods.SelectAsync(target, ns, Selector, ct),
-                "Deployment" => await KubePods.SelectDeploymentAsync(target, ns, Deployment!, ct),
-                "InputObject" => workload switch
+                SelectorSet => await KubePods.SelectAsync(target, ns, Selector, ct),
+                DeploymentSet => await KubePods.SelectDeploymentAsync(target, ns, Deployment!, ct),
+                InputObjectSet => workload switch
                 {
                     { Kind: "StatefulSet" } => await KubePods.SelectAsync(target, ns, workload.Selector, ct),
                     not null => await KubePods.SelectDeploymentAsync(target, ns, workload.Name, ct),

@@ -9,7 +9,7 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Gets the CPU and memory pods use, per pod and container, with their requests, limits and percent of limit (the runbooks' 'oc top pods').</para>
 /// <para type="description">Reads PodMetrics from the metrics API (metrics.k8s.io/v1beta1, served by metrics-server, or on OpenShift by the cluster monitoring stack) after checking with discovery that the cluster serves it; a cluster that does not gets one clear error saying what to install. CPU is in millicores, memory in bytes; requests and limits come from the pods' specs.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "PodResourceUsage", DefaultParameterSetName = "Name", HelpUri = HelpLinks.Base + "Get-PodResourceUsage.md")]
+[Cmdlet(VerbsCommon.Get, "PodResourceUsage", DefaultParameterSetName = NameSet, HelpUri = HelpLinks.Base + "Get-PodResourceUsage.md")]
 [OutputType(typeof(PodResourceUsage))]
 public sealed class GetPodResourceUsageCommand : KubePodCmdlet
 {
@@ -25,7 +25,7 @@ public sealed class GetPodResourceUsageCommand : KubePodCmdlet
                 : Selector;
             usage = await KubeMetrics.ListAsync(target, ns, selector, ct);
         }
-        catch (OpsToolsException e) when (ParameterSetName == "InputObject")
+        catch (OpsToolsException e) when (ParameterSetName == InputObjectSet)
         {
             ObjectError(e, e.ErrorId, InputObject!.Name);
             return;

@@ -10,27 +10,31 @@ namespace OpsTools.Commands.Kubernetes;
 /// </summary>
 public abstract class KubePodCmdlet : KubeCmdlet
 {
+    protected const string DeploymentSet = "Deployment";
+    protected const string InputObjectSet = "InputObject";
+    protected const string NameSet = "Name";
+
     /// <summary>Pod names (wildcards allowed). Default: every pod of the namespace.</summary>
-    [Parameter(Position = 0, ParameterSetName = "Name")]
+    [Parameter(Position = 0, ParameterSetName = NameSet)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(KubePodNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Only pods whose labels match (app=web,tier!=db), as kubectl -l.</summary>
-    [Parameter(ParameterSetName = "Name")]
+    [Parameter(ParameterSetName = NameSet)]
     [Alias("l", "LabelSelector")]
     [ValidateNotNullOrEmpty]
     public string? Selector { get; set; }
 
     /// <summary>The pods of this deployment.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Deployment")]
+    [Parameter(Mandatory = true, ParameterSetName = DeploymentSet)]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(KubeWorkloadNameCompleter))]
     public string? Deployment { get; set; }
 
     /// <summary>Deployments (or StatefulSets) from Get-Deployment: the pods of each.</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "InputObject")]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
     public DeploymentInfo? InputObject { get; set; }
 
     /// <summary>The workload the pods were asked for by (-Deployment or the piped object), for error targets.</summary>

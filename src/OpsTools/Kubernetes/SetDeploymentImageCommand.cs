@@ -10,10 +10,12 @@ namespace OpsTools.Commands.Kubernetes;
 /// <para type="synopsis">Sets container images of a Deployment or StatefulSet (oc set image / kubectl set image), recording the change cause.</para>
 /// <para type="description">-Image @{ container = 'image' }, or -Image 'image' for the only container (or the one -Container names). Starts a rolling update; -Wait waits for it. Records kubernetes.io/change-cause so Get-RolloutHistory shows what changed. Returns the images before and after.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "DeploymentImage", SupportsShouldProcess = true, DefaultParameterSetName = "Single", HelpUri = HelpLinks.Base + "Set-DeploymentImage.md")]
+[Cmdlet(VerbsCommon.Set, "DeploymentImage", SupportsShouldProcess = true, DefaultParameterSetName = SingleSet, HelpUri = HelpLinks.Base + "Set-DeploymentImage.md")]
 [OutputType(typeof(WorkloadChangeResult))]
 public sealed class SetDeploymentImageCommand : KubeWorkloadChangeCmdlet
 {
+    private const string SingleSet = "Single";
+
     /// <summary>The image: a hashtable @{ container = 'image'; ... }, 'container=image' strings (as 'oc set image deployment/x container=image' takes them), or one image for the only container (or -Container).</summary>
     [Parameter(Mandatory = true, Position = 1)]
     [ValidateNotNull]
