@@ -73,3 +73,22 @@ Describe 'Duration parameters typed unquoted' {
         (Remove-OldLog -Path $old -OlderThan '1 day' -WhatIf | Measure-Object).Count | Should -Be 1
     }
 }
+
+Describe 'Set-ReplicaCount: two parameter sets the binder enforces' {
+    It 'refuses a Kubernetes parameter in the Compose set when binding, before any engine is asked' {
+        foreach ($extra in @{ Namespace = 'prod' }, @{ Context = 'kind' }, @{ Kubeconfig = '/nonexistent/config' }, @{ Kind = 'StatefulSet' }) {
+            $e = { Set-ReplicaCount -ComposeProject shop -Service api -Replicas 2 -DockerHost unix:///nonexistent/docker.sock @extra -ErrorAction Stop } |
+                Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeLike 'AmbiguousParameterSet,*'
+        }
+    }
+
+    It 'lists the Kubernetes connection parameters in the Kubernetes set only' {
+        $sets = (Get-Command Set-ReplicaCount).ParameterSets
+        $compose = ($sets | Where-Object Name -eq 'Compose').Parameters.Name
+        $kube = ($sets | Where-Object Name -eq 'Kubernetes').Parameters.Name
+        foreach ($p in 'Name', 'Kind', 'Kubeconfig', 'Context', 'Namespace') { $compose | Should -Not -Contain $p; $kube | Should -Contain $p }
+        foreach ($p in 'ComposeProject', 'Service', 'DockerHost', 'DockerContext', 'EphemeralHostPort') { $kube | Should -Not -Contain $p; $compose | Should -Contain $p }
+        foreach ($p in 'Replicas', 'Wait', 'Force', 'TimeoutSec', 'Environment', 'RequestTimeoutSec') { $kube | Should -Contain $p; $compose | Should -Contain $p }
+    }
+}

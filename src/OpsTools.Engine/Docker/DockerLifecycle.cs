@@ -36,20 +36,16 @@ public static class DockerLifecycle
     /// <paramref name="timeout"/> passes. Returns the last state seen and whether it became ready. An engine that goes
     /// away ends the wait with its error (DockerUnreachable); cancellation (Ctrl+C) ends it at once.
     /// </summary>
-    public static async Task<(ContainerInfo Last, bool Ready)> WaitReadyAsync(DockerTarget target, string id, TimeSpan timeout,
-        Action<ContainerInfo>? progress, CancellationToken ct, TimeSpan? interval = null)
+    public static Task<(ContainerInfo Last, bool Ready)> WaitReadyAsync(DockerTarget target, string id, TimeSpan timeout,
+        Action<ContainerInfo>? progress, CancellationToken ct, TimeSpan? interval = null) =>
+        WaitReadyAsync(target, id, interval is { } every ? WaitPolicy.Every(timeout, every) : new WaitPolicy(timeout), progress, ct);
+
+    /// <summary>The same, under a <see cref="WaitPolicy"/> (the module's one poll loop: <see cref="Poller"/>).</summary>
+    public static async Task<(ContainerInfo Last, bool Ready)> WaitReadyAsync(DockerTarget target, string id, WaitPolicy policy,
+        Action<ContainerInfo>? progress, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var c = await DockerContainers.InspectAsync(target, id, ct).ConfigureAwait(false);
-            progress?.Invoke(c);
-            if (IsReady(c)) return (c, true);
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero) return (c, false);
-            var wait = interval ?? TimeSpan.FromMilliseconds(500);
-            await Task.Delay(left < wait ? left : wait, ct).ConfigureAwait(false);
-        }
+        var outcome = await Poller.UntilAsync(token => DockerContainers.InspectAsync(target, id, token), IsReady, policy, ct, onRead: progress).ConfigureAwait(false);
+        return (outcome.Last, outcome.Done);
     }
 }
 

@@ -127,51 +127,44 @@ public static class KubeRollout
     /// A brief API outage is waited out until the timeout; if the API is still unreachable then, its
     /// error is thrown. <paramref name="onProgress"/> gets each new message.
     /// </summary>
-    public static async Task<RolloutStatus> WaitAsync(KubeTarget target, string ns, string kind, string name, TimeSpan timeout,
-        Action<RolloutStatus>? onProgress, CancellationToken ct, TimeSpan? pollInterval = null)
+    public static Task<RolloutStatus> WaitAsync(KubeTarget target, string ns, string kind, string name, TimeSpan timeout,
+        Action<RolloutStatus>? onProgress, CancellationToken ct, TimeSpan? pollInterval = null) =>
+        WaitAsync(target, ns, kind, name, pollInterval is { } every ? WaitPolicy.Every(timeout, every) : new WaitPolicy(timeout), onProgress, ct);
+
+    /// <summary>The same, under a <see cref="WaitPolicy"/> (the module's one poll loop: <see cref="Poller"/>).</summary>
+    public static async Task<RolloutStatus> WaitAsync(KubeTarget target, string ns, string kind, string name, WaitPolicy policy,
+        Action<RolloutStatus>? onProgress, CancellationToken ct)
     {
-        var sw = Stopwatch.StartNew();
-        var interval = pollInterval ?? TimeSpan.FromMilliseconds(500);
-        RolloutStatus? last = null;
         string? lastMessage = null;
-        string? outage = null;
-        while (true)
-        {
-            ct.ThrowIfCancellationRequested();
-            try
+        var outcome = await Poller.UntilAsync(
+            async token => StatusOf(target, await ReadWorkloadAsync(target, ns, kind, name, token).ConfigureAwait(false)),
+            s => s.State is RolloutState.Complete or RolloutState.Failed or RolloutState.Paused,
+            policy, ct,
+            onRead: s =>
             {
-                var workload = await ReadWorkloadAsync(target, ns, kind, name, ct).ConfigureAwait(false);
-                last = StatusOf(target, workload);
-                outage = null;
-                if (last.Message != lastMessage) { lastMessage = last.Message; onProgress?.Invoke(last); }
-                if (last.State is RolloutState.Complete or RolloutState.Failed or RolloutState.Paused)
-                {
-                    last.Waited = sw.Elapsed;
-                    return last;
-                }
-            }
-            catch (OpsToolsException e) when (e.ErrorId is "KubeUnreachable" or "KubeTimeout" && sw.Elapsed < timeout)
+                if (s.Message != lastMessage) { lastMessage = s.Message; onProgress?.Invoke(s); }
+            },
+            // The API server restarting or a network blip: keep waiting within the timeout. Once it answers again, its
+            // status is reported even if unchanged (the progress line showed the outage meanwhile).
+            transient: e => e.ErrorId is "KubeUnreachable" or "KubeTimeout",
+            onTransient: e =>
             {
-                // The API server restarting or a network blip: keep waiting within the timeout. Once it answers
-                // again, its status is reported even if unchanged (the progress line showed the outage meanwhile).
-                outage = e.Message;
                 lastMessage = null;
                 onProgress?.Invoke(new RolloutStatus { Context = target.Context, Namespace = ns, Kind = kind, Name = name, State = RolloutState.Progressing, Message = "API server unreachable, retrying: " + e.Message });
-            }
-            if (sw.Elapsed >= timeout)
-            {
-                if (last is null)
-                    throw new OpsToolsException("KubeTimeout", OpsErrorKind.Timeout, $"Waited {timeout.TotalSeconds:0} s for {kind.ToLowerInvariant()} '{name}' in {target.Describe(ns)} without an answer from the API server.", name);
-                last.State = RolloutState.TimedOut;
-                last.Message = outage is null
-                    ? $"timed out after {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s: {last.Message}"
-                    : $"timed out after {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s, the API server unreachable at the end: {outage} Last status read: {last.Message}";
-                last.Waited = sw.Elapsed;
-                return last;
-            }
-            var left = timeout - sw.Elapsed;
-            await Task.Delay(left < interval ? left : interval, ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        var seconds = policy.Timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture);
+        if (!outcome.Read)
+            throw new OpsToolsException("KubeTimeout", OpsErrorKind.Timeout, $"Waited {seconds} s for {kind.ToLowerInvariant()} '{name}' in {target.Describe(ns)} without an answer from the API server.", name);
+        var last = outcome.Last;
+        if (outcome.TimedOut)
+        {
+            last.State = RolloutState.TimedOut;
+            last.Message = outcome.Outage is null
+                ? $"timed out after {seconds} s: {last.Message}"
+                : $"timed out after {seconds} s, the API server unreachable at the end: {outcome.Outage} Last status read: {last.Message}";
         }
+        last.Waited = outcome.Waited;
+        return last;
     }
 
     /// <summary>

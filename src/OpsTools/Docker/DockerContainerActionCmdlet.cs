@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using OpsTools.Docker;
+using OpsTools.Engine;
+using OpsTools.Commands.Infrastructure;
 using OpsTools.Engine.Docker;
 
 namespace OpsTools.Commands.Docker;
@@ -64,23 +66,11 @@ public abstract class DockerContainerActionCmdlet : DockerCmdlet
 
     private async Task<(ContainerInfo, bool)> WaitAsync(DockerTarget target, ContainerInfo c, CancellationToken ct)
     {
-        var activity = $"Waiting for {Describe(target, c)} to become {(c.Health == "none" ? "running" : "healthy")}";
-        var timeout = TimeSpan.FromSeconds(WaitTimeoutSec);
-        var started = DateTime.UtcNow;
-        Progress(new ProgressRecord(1, activity, $"{c.State}, health {c.Health}") { CurrentOperation = $"timeout {WaitTimeoutSec:0} s" });
-        try
-        {
-            var (last, ready) = await DockerLifecycle.WaitReadyAsync(target, c.Id, timeout,
-                x => Progress(new ProgressRecord(1, activity, $"{x.State}, health {x.Health}{(x.LastHealthOutput is { Length: > 0 } o ? $": {Trim(o)}" : "")}")
-                {
-                    CurrentOperation = $"{(DateTime.UtcNow - started).TotalSeconds:0} of {WaitTimeoutSec:0} s",
-                }), ct).ConfigureAwait(false);
-            return (last, !ready);
-        }
-        finally
-        {
-            Progress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
-        }
+        using var progress = new WaitProgress(Progress, $"Waiting for {Describe(target, c)} to become {(c.Health == "none" ? "running" : "healthy")}", WaitTimeoutSec);
+        progress.Report($"{c.State}, health {c.Health}");
+        var (last, ready) = await DockerLifecycle.WaitReadyAsync(target, c.Id, new WaitPolicy(TimeSpan.FromSeconds(WaitTimeoutSec)),
+            x => progress.Report($"{x.State}, health {x.Health}{(x.LastHealthOutput is { Length: > 0 } o ? $": {Trim(o)}" : "")}"), ct).ConfigureAwait(false);
+        return (last, !ready);
     }
 
     private ContainerActionResult Result(ContainerInfo before, ContainerInfo after, TimeSpan elapsed, bool timedOut) => new()

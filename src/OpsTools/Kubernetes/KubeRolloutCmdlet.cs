@@ -1,5 +1,7 @@
 using System.Management.Automation;
+using OpsTools.Engine;
 using OpsTools.Engine.Kubernetes;
+using OpsTools.Commands.Infrastructure;
 using OpsTools.Kubernetes;
 
 namespace OpsTools.Commands.Kubernetes;
@@ -31,22 +33,18 @@ public abstract class KubeRolloutCmdlet : KubeCmdlet
     protected async Task<IReadOnlyList<WaitOutcome>> WaitAllAsync(IReadOnlyList<PendingWait> waits, CancellationToken ct)
     {
         if (waits.Count == 0) return Array.Empty<WaitOutcome>();
-        var timeout = TimeSpan.FromSeconds(TimeoutSec);
+        var policy = new WaitPolicy(TimeSpan.FromSeconds(TimeoutSec));
         var gate = new object();
         var done = 0;
         var activity = waits.Count == 1
             ? $"Waiting for the rollout of {waits[0].Kind.ToLowerInvariant()}/{waits[0].Name} in {waits[0].Target.Describe(waits[0].Namespace)}"
             : $"Waiting for {waits.Count} rollouts in context '{waits[0].Target.Context}'";
+        using var progress = new WaitProgress(Progress, activity, TimeoutSec);
         void Report(string status)
         {
             int finished;
             lock (gate) finished = done;
-            var record = new ProgressRecord(1, activity, status)
-            {
-                PercentComplete = waits.Count == 1 ? -1 : finished * 100 / waits.Count,
-                CurrentOperation = $"{finished} of {waits.Count} done; timeout {TimeoutSec:0} s",
-            };
-            Progress(record);
+            progress.Report(status, waits.Count == 1 ? -1 : finished * 100 / waits.Count, $"{finished} of {waits.Count} done; timeout {TimeoutSec:0} s");
         }
         Report("Reading the rollout status...");
 
@@ -54,11 +52,10 @@ public abstract class KubeRolloutCmdlet : KubeCmdlet
         {
             // A hard bound over the whole wait, so that one request hanging on a half-dead API server cannot
             // hold the command past -TimeoutSec (plus a little for the last request).
-            using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            bound.CancelAfter(timeout + TimeSpan.FromSeconds(Math.Min(10, RequestTimeoutSec)));
+            using var bound = policy.Bound(ct, TimeSpan.FromSeconds(Math.Min(10, RequestTimeoutSec)));
             try
             {
-                var status = await KubeRollout.WaitAsync(w.Target, w.Namespace, w.Kind, w.Name, timeout,
+                var status = await KubeRollout.WaitAsync(w.Target, w.Namespace, w.Kind, w.Name, policy,
                     s => Report($"{s.Kind.ToLowerInvariant()}/{s.Name}: {s.Message}"), bound.Token).ConfigureAwait(false);
                 return new WaitOutcome(w, status, null);
             }
@@ -74,14 +71,7 @@ public abstract class KubeRolloutCmdlet : KubeCmdlet
             }
         }
 
-        try
-        {
-            return await Task.WhenAll(waits.Select(One)).ConfigureAwait(false);
-        }
-        finally
-        {
-            Progress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
-        }
+        return await Task.WhenAll(waits.Select(One)).ConfigureAwait(false);
     }
 
     /// <summary>

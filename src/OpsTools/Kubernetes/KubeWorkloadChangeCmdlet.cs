@@ -90,14 +90,11 @@ public abstract class KubeWorkloadChangeCmdlet : KubeWorkloadRolloutCmdlet
         return $"{verb}: {string.Join("; ", changes)}{(restarts ? " (changes the pod template: starts a rollout that replaces the pods)" : "")}";
     }
 
-    /// <summary>Waits for the rollout with progress records; the state at the end (Failed/TimedOut are reported by the caller).</summary>
+    /// <summary>Waits for the rollout (the one wait path: <see cref="KubeRolloutCmdlet.WaitAllAsync"/>); the state at the end (Failed/TimedOut are reported by the caller).</summary>
     protected async Task<RolloutStatus> WaitForRolloutAsync(KubeTarget target, string name, CancellationToken ct)
     {
-        var activity = $"Rollout of {Kind.ToLowerInvariant()}/{name}";
-        var status = await KubeRollout.WaitAsync(target, target.Namespace, Kind, name, TimeSpan.FromSeconds(TimeoutSec),
-            s => Progress(new ProgressRecord(Math.Abs(name.GetHashCode()) % 100000 + 1, activity, s.Message)), ct).ConfigureAwait(false);
-        Progress(new ProgressRecord(Math.Abs(name.GetHashCode()) % 100000 + 1, activity, status.Message) { RecordType = ProgressRecordType.Completed });
-        return status;
+        var outcome = (await WaitAllAsync(new[] { new PendingWait(target, target.Namespace, Kind, name) }, ct).ConfigureAwait(false))[0];
+        return outcome.Status ?? throw outcome.Error!;
     }
 
     /// <summary>A hashtable parameter as ordered string pairs (keys and values as text; $null values kept as null).</summary>
