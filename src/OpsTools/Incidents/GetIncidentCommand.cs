@@ -28,8 +28,13 @@ public sealed class GetIncidentCommand : IncidentCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken ct)
     {
         var store = await StoreAsync();
-        var all = store.List(e => IncidentError(e, e.Target));
         var patterns = (Id ?? Array.Empty<string>()).Select(i => WildcardPattern.Get(i, WildcardOptions.IgnoreCase)).ToList();
+        // A damaged record is reported when it is one of those asked for (all, or its folder name matches -Id).
+        var all = store.List(e =>
+        {
+            var folder = System.IO.Path.GetFileName(System.IO.Path.GetDirectoryName(e.Target?.ToString() ?? "")) ?? "";
+            if (patterns.Count == 0 || patterns.Any(p => p.IsMatch(folder))) IncidentError(e, e.Target);
+        });
         foreach (var incident in all)
         {
             if (patterns.Count > 0 && !patterns.Any(p => p.IsMatch(incident.Id))) continue;
