@@ -11,15 +11,8 @@ namespace OpsTools.Commands.Incidents;
 /// </summary>
 [Cmdlet(VerbsCommon.Add, "IncidentNote", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Base + "Add-IncidentNote.md")]
 [OutputType(typeof(IncidentTimelineEntry))]
-public sealed class AddIncidentNoteCommand : IncidentCmdlet
+public sealed class AddIncidentNoteCommand : IncidentItemCmdlet
 {
-    /// <summary>The incident (INC-yyyyMMdd-NN); bound from Get-Incident and New-Incident objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(IncidentIdCompleter))]
-    public string Id { get; set; } = "";
-
     /// <summary>The note: what was seen or done.</summary>
     [Parameter(Mandatory = true, Position = 1)]
     [Alias("Text", "Note")]

@@ -12,15 +12,8 @@ namespace OpsTools.Commands.Incidents;
 /// </summary>
 [Cmdlet(VerbsData.Export, "IncidentReport", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Base + "Export-IncidentReport.md")]
 [OutputType(typeof(string), typeof(FileInfo))]
-public sealed class ExportIncidentReportCommand : IncidentCmdlet
+public sealed class ExportIncidentReportCommand : IncidentItemCmdlet
 {
-    /// <summary>The incident (INC-yyyyMMdd-NN); bound from Get-Incident and New-Incident objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(IncidentIdCompleter))]
-    public string Id { get; set; } = "";
-
     /// <summary>Markdown (default) or Html.</summary>
     [Parameter]
     [ValidateSet("Markdown", "Html", IgnoreCase = true)]
@@ -38,9 +31,7 @@ public sealed class ExportIncidentReportCommand : IncidentCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken ct)
     {
         var store = await StoreAsync();
-        Incident incident;
-        try { incident = store.Read(Id); }
-        catch (OpsToolsException e) { IncidentError(e, Id); return; }
+        if (ReadIncident(store) is not { } incident) return;
         var evidence = EvidenceCollector.ReadAll(incident, e => IncidentError(e, Id));
         var now = DateTime.UtcNow;
         var html = Format.Equals("Html", StringComparison.OrdinalIgnoreCase);

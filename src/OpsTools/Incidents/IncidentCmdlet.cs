@@ -3,6 +3,7 @@ using OpsTools.Commands.Configuration;
 using OpsTools.Commands.Infrastructure;
 using OpsTools.Configuration;
 using OpsTools.Engine.Incidents;
+using OpsTools.Incidents;
 
 namespace OpsTools.Commands.Incidents;
 
@@ -42,6 +43,24 @@ public abstract class IncidentCmdlet : OpsCmdlet
 
     /// <summary>Writes a failure about one incident as a non-terminating error.</summary>
     protected void IncidentError(OpsToolsException e, object? target) => Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.NotSpecified, target));
+}
+
+/// <summary>Base of the commands about one incident: -Id (bound from incident objects) and reading it.</summary>
+public abstract class IncidentItemCmdlet : IncidentCmdlet
+{
+    /// <summary>The incident (INC-yyyyMMdd-NN); bound from Get-Incident and New-Incident objects.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("IncidentId")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(IncidentIdCompleter))]
+    public string Id { get; set; } = "";
+
+    /// <summary>The incident -Id names, or null after a non-terminating error (IncidentNotFound ...).</summary>
+    protected Incident? ReadIncident(IncidentStore store)
+    {
+        try { return store.Read(Id); }
+        catch (OpsToolsException e) { IncidentError(e, Id); return null; }
+    }
 }
 
 /// <summary>Completes incident ids (-Id) from the folder the typed -Path/-Environment point at, open ones first.</summary>

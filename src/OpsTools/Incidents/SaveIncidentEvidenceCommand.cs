@@ -16,15 +16,8 @@ namespace OpsTools.Commands.Incidents;
 /// </summary>
 [Cmdlet(VerbsData.Save, "IncidentEvidence", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Base + "Save-IncidentEvidence.md")]
 [OutputType(typeof(IncidentEvidence))]
-public sealed class SaveIncidentEvidenceCommand : IncidentCmdlet
+public sealed class SaveIncidentEvidenceCommand : IncidentItemCmdlet
 {
-    /// <summary>The incident (INC-yyyyMMdd-NN); bound from Get-Incident and New-Incident objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(IncidentIdCompleter))]
-    public string Id { get; set; } = "";
-
     /// <summary>Bound from piped incidents: the environment file the incident was opened with. Not meant to be typed.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public string? EnvironmentPath { get; set; }
@@ -56,9 +49,7 @@ public sealed class SaveIncidentEvidenceCommand : IncidentCmdlet
     protected override async Task ProcessRecordAsync(CancellationToken ct)
     {
         var store = await StoreAsync();
-        Incident incident;
-        try { incident = store.Read(Id); }
-        catch (OpsToolsException e) { IncidentError(e, Id); return; }
+        if (ReadIncident(store) is not { } incident) return;
 
         var env = Environment;
         if (env is null && (EnvironmentPath ?? incident.EnvironmentPath) is { Length: > 0 } file)

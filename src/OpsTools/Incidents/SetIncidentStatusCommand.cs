@@ -11,15 +11,8 @@ namespace OpsTools.Commands.Incidents;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "IncidentStatus", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpLinks.Base + "Set-IncidentStatus.md")]
 [OutputType(typeof(IncidentTimelineEntry))]
-public sealed class SetIncidentStatusCommand : IncidentCmdlet
+public sealed class SetIncidentStatusCommand : IncidentItemCmdlet
 {
-    /// <summary>The incident (INC-yyyyMMdd-NN); bound from Get-Incident and New-Incident objects.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("IncidentId")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(IncidentIdCompleter))]
-    public string Id { get; set; } = "";
-
     /// <summary>Investigating, Identified, Monitoring or Resolved.</summary>
     [Parameter(Mandatory = true, Position = 1)]
     public IncidentStatus Status { get; set; }
