@@ -126,7 +126,7 @@ public static class EvidenceCollector
             collectors.Add(result);
         }
         var finished = DateTime.UtcNow;
-        moments.Add(new EvidenceMoment { Time = started, Kind = "Evidence", Text = $"Evidence collection {Path.GetFileName(folder)} started ({collectors.Count(c => c.Outcome is EvidenceOutcome.Collected or EvidenceOutcome.Partial)} of {collectors.Count} collectors read)" });
+        moments.Add(new EvidenceMoment { Time = started, Kind = "Evidence", Text = $"Evidence collection {Path.GetFileName(folder)} started ({collectors.Count(c => c.Outcome is EvidenceOutcome.Collected or EvidenceOutcome.Partial)} of {collectors.Count(c => c.Outcome != EvidenceOutcome.Skipped)} collectors read)" });
         foreach (var c in collectors.Where(c => c.Outcome is EvidenceOutcome.Failed or EvidenceOutcome.TimedOut))
             moments.Add(new EvidenceMoment { Time = c.Started + c.Duration, Kind = "Evidence", Text = $"{c.Collector} evidence {c.Outcome}: {c.Message}" });
 

@@ -80,7 +80,7 @@ public static class IncidentReport
         {
             sb.Append("## Evidence\n\n| Collected (UTC) | Collectors | Failed | SHA-256 | Folder |\n|---|---|---|---|---|\n");
             foreach (var e in evidence)
-                sb.Append("| ").Append(Utc(e.Started)).Append(" | ").Append(e.Collected).Append(" of ").Append(e.Collectors.Count)
+                sb.Append("| ").Append(Utc(e.Started)).Append(" | ").Append(e.Collected).Append(" of ").Append(e.Collectors.Count(c => c.Outcome != EvidenceOutcome.Skipped))
                   .Append(" | ").Append(Md(e.Failures.Length == 0 ? "none" : e.Failures).Replace("|", "\\|")).Append(" | `").Append(e.Sha256[..Math.Min(16, e.Sha256.Length)])
                   .Append("...` | ").Append(Md(System.IO.Path.GetFileName(e.Path))).Append(" |\n");
             sb.Append('\n');
@@ -166,7 +166,7 @@ public static class IncidentReport
         {
             sb.Append("<h2>Evidence</h2>\n<table>\n<tr><th>Collected (UTC)</th><th>Collectors</th><th>Failed</th><th>SHA-256</th><th>Folder</th></tr>\n");
             foreach (var e in evidence)
-                sb.Append("<tr><td>").Append(E(Utc(e.Started))).Append("</td><td>").Append(e.Collected).Append(" of ").Append(e.Collectors.Count)
+                sb.Append("<tr><td>").Append(E(Utc(e.Started))).Append("</td><td>").Append(e.Collected).Append(" of ").Append(e.Collectors.Count(c => c.Outcome != EvidenceOutcome.Skipped))
                   .Append("</td><td>").Append(E(e.Failures.Length == 0 ? "none" : e.Failures)).Append("</td><td><code>").Append(E(e.Sha256))
                   .Append("</code></td><td>").Append(E(System.IO.Path.GetFileName(e.Path))).Append("</td></tr>\n");
             sb.Append("</table>\n");
