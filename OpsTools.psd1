@@ -36,6 +36,7 @@
         'Formats/PgBouncer.format.ps1xml'
         'Formats/Logs.format.ps1xml'
         'Formats/Certificates.format.ps1xml'
+        'Formats/Incidents.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Assert-CheckResult'
@@ -115,6 +116,12 @@
         'Update-CertManagerCertificate'
         'Update-Secret'
         'Wait-Rollout'
+        'New-Incident'
+        'Add-IncidentNote'
+        'Set-IncidentStatus'
+        'Get-Incident'
+        'Save-IncidentEvidence'
+        'Export-IncidentReport'
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'

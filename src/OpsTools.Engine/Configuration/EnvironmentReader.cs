@@ -17,6 +17,7 @@ public static class EnvironmentReader
         "Logs", "Backup", "Certificates", "Thresholds",
         "Prometheus", "Alertmanager", "AppFigures", "AppActions",
         "Redis", "Queues", "PgBouncer",
+        "Incidents",
     };
 
     public static OpsEnvironment Read(IDictionary<string, object?> data, string? path)
@@ -60,6 +61,8 @@ public static class EnvironmentReader
             env.Logs = ReadLogs(AsTable(logs, $"{source}: Logs"), $"{source}: Logs", path);
         if (TryGet(data, "Certificates", out var certificates) && certificates is not null)
             env.Certificates = CertificateSettingsReader.Read(AsTable(certificates, $"{source}: Certificates"), $"{source}: Certificates", path);
+        if (TryGet(data, "Incidents", out var incidents) && incidents is not null)
+            env.Incidents = Incidents.IncidentSettingsReader.Read(AsTable(incidents, $"{source}: Incidents"), $"{source}: Incidents", path);
 
         var thresholds = new ThresholdSet();
         if (TryGet(data, "Thresholds", out var t) && t is not null)

@@ -109,6 +109,7 @@ public sealed class ConfirmationRuleCoverageTests
             .Concat(ConfirmationRuleMetricsTests.Commands)
             .Concat(ConfirmationRuleCertificateTests.Commands)
             .Concat(ConfirmationRuleCertManagerTests.Commands)
+            .Concat(ConfirmationRuleIncidentTests.Commands)
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var missing = declared.Where(c => !covered.Contains(c)).ToArray();
         Assert.True(missing.Length == 0,
@@ -755,5 +756,41 @@ public sealed class ConfirmationRuleCertManagerTests(KubeClusterFixture fixture)
         {
             k.DeleteNamespace(ns);
         }
+    }
+}
+
+/// <summary>The incident folder: files on disk. No server needed (the environment names no targets, so collectors would only skip).</summary>
+public sealed class ConfirmationRuleIncidentTests : IDisposable
+{
+    public static readonly string[] Commands = { "New-Incident", "Add-IncidentNote", "Set-IncidentStatus", "Save-IncidentEvidence", "Export-IncidentReport" };
+    public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
+
+    private readonly string _root = Directory.CreateTempSubdirectory("opstools-confirm-incident-").FullName;
+    private static string Q(string s) => ConfirmationRule.Q(s);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Nothing_changes_on_disk(string command, string mode)
+    {
+        var env = Path.Combine(_root, "t.ops.psd1");
+        File.WriteAllText(env, "@{ Name = 't'; Incidents = @{ Path = './incidents' } }");
+        using var s = new ModuleSession();
+        var id = (string)RunResult.Prop(s.Invoke($"New-Incident 'Existing' P2 -Environment {Q(env)}")[0], "Id")!;
+        Func<string> state = () => ConfirmationRule.Files(_root);
+        var script = command switch
+        {
+            "New-Incident" => $"New-Incident 'Another' P1 -Environment {Q(env)} @@",
+            "Add-IncidentNote" => $"Add-IncidentNote {id} 'a note' -Environment {Q(env)} @@",
+            "Set-IncidentStatus" => $"Set-IncidentStatus {id} Resolved 'done' -Environment {Q(env)} @@",
+            "Save-IncidentEvidence" => $"Save-IncidentEvidence {id} -Environment {Q(env)} -Bundle @@",
+            "Export-IncidentReport" => $"Export-IncidentReport {id} -OutFile {Q(Path.Combine(_root, "report.md"))} -Environment {Q(env)} @@",
+            _ => throw new InvalidOperationException($"No case for {command}."),
+        };
+        ConfirmationRule.Check(s, command, mode, script, state);
     }
 }
