@@ -41,6 +41,12 @@ Describe 'Measure-LogError' {
         $t[0].Count | Should -Be ([long](& grep -c 'could not connect' $log))
     }
 
+    It 'completes log file paths on Tab' {
+        $line = "Measure-LogError -Path $(Join-Path $dir 'ap')"
+        $names = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        $names | Should -Contain $log
+    }
+
     It 'ends a cron line with exit code 1 when the errors pass the critical count' {
         $r = Invoke-OpsPwsh -Command "Measure-LogError -Path '$log' | Assert-CheckResult -FailOn Critical -Quiet"
         $r.ExitCode | Should -Be 1

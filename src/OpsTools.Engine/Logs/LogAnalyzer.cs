@@ -51,6 +51,7 @@ public sealed class LogAnalyzer
     private readonly long[] _classCounts;
     private readonly long[] _classLast;
     private readonly Dictionary<long, long> _hours = new();
+    private long _hourKey = long.MinValue, _hourCount;
     private readonly Dictionary<string, TemplateStats> _templates = new(StringComparer.Ordinal);
     private bool _limitReached;
     private readonly List<LogUnparsedLine> _unparsedExamples = new();
@@ -130,7 +131,7 @@ public sealed class LogAnalyzer
             var msg = _cri.ToArray();
             _cri.SetLength(0);
             _partial--; // the last partial line stands for the entry
-            Entry(msg, msg, new LineFacts { Ok = true, Level = LogLineParser.FindLevel(msg, 0, out _), Ticks = _criTicks }, -1, 0);
+            Entry(msg, msg, new LineFacts { Ok = true, Level = LogLineParser.FindLevel(msg, 0, out _), Ticks = _criTicks }, -1, 0, plain: true);
         }
         FlushWaiting();
     }
@@ -189,10 +190,29 @@ public sealed class LogAnalyzer
                 _cri.SetLength(0);
                 facts.Ticks = _criTicks != 0 ? _criTicks : facts.Ticks;
                 facts.Level = LogLineParser.FindLevel(joined, 0, out _);
-                Entry(joined, joined, facts, -1, engineTicks);
+                Entry(joined, joined, facts, -1, engineTicks, plain: true);
                 return;
             }
-            Entry(msg, msg, facts, -1, engineTicks);
+            Entry(msg, msg, facts, -1, engineTicks, plain: true);
+            return;
+        }
+        if (format == LogFormat.DockerJson && (facts.CriTag == (byte)'P' || _cri.Length > 0))
+        {
+            // A long line the json-file driver cut into entries: joined into one entry, like CRI's P/F lines.
+            var value = Encoding.UTF8.GetBytes(LogLineParser.DockerLogValue(line) ?? "");
+            if (facts.CriTag == (byte)'P')
+            {
+                _partial++;
+                if (_cri.Length == 0) _criTicks = facts.Ticks;
+                _cri.Write(value);
+                return;
+            }
+            _cri.Write(value);
+            var joined = _cri.ToArray();
+            _cri.SetLength(0);
+            facts.Ticks = _criTicks != 0 ? _criTicks : facts.Ticks;
+            facts.Level = LogLineParser.FindLevel(joined, 0, out _);
+            Entry(joined, joined, facts, -1, engineTicks, plain: true);
             return;
         }
         Entry(line, line, facts, hint, engineTicks);
@@ -200,7 +220,7 @@ public sealed class LogAnalyzer
 
     /// <summary>One parsed entry; <paramref name="text"/> is what the pattern is tested on (the raw line; CRI: the joined message).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Entry(ReadOnlySpan<byte> line, ReadOnlySpan<byte> text, LineFacts facts, int hint, long engineTicks)
+    private void Entry(ReadOnlySpan<byte> line, ReadOnlySpan<byte> text, LineFacts facts, int hint, long engineTicks, bool plain = false)
     {
         long ticks;
         if (facts.Ticks != 0) { ticks = facts.Ticks; _lastTicks = ticks; }
@@ -243,10 +263,13 @@ public sealed class LogAnalyzer
         if (!_o.Summarize) return;
         if (ticks != 0)
         {
+            // Lines come in time order, so nearly every line falls in the hour of the one before: count there and
+            // touch the dictionary only when the hour changes.
             var hour = ticks - ticks % TimeSpan.TicksPerHour;
-            _hours[hour] = _hours.TryGetValue(hour, out var n) ? n + 1 : 1;
+            if (hour != _hourKey) { FlushHour(); _hourKey = hour; }
+            _hourCount++;
         }
-        var template = _format!.Value == LogFormat.Cri
+        var template = plain || _format!.Value == LogFormat.Cri
             ? TemplateMasker.Mask(StripLevelPrefix(Encoding.UTF8.GetString(TrimCr(line))))
             : TemplateMasker.Mask(_parser.Message(_format.Value, line, facts));
         if (_templates.TryGetValue(template, out var st))
@@ -324,9 +347,17 @@ public sealed class LogAnalyzer
 
     // ---------------------------------------------------------------- result
 
+    private void FlushHour()
+    {
+        if (_hourCount == 0) return;
+        _hours[_hourKey] = _hours.TryGetValue(_hourKey, out var n) ? n + _hourCount : _hourCount;
+        _hourCount = 0;
+    }
+
     /// <summary>The summary as a check result: errors in range against the thresholds.</summary>
     public LogErrorSummary Finish(TimeSpan elapsed, double warningCount, double criticalCount)
     {
+        FlushHour();
         var top = _templates.OrderByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Value.First).Take(Math.Max(0, _o.Top)).Select(kv => new LogTemplate
         {
             Template = kv.Key, Count = kv.Value.Count, FirstSeen = T(kv.Value.First), LastSeen = T(kv.Value.Last), Example = kv.Value.Example,

@@ -17,7 +17,7 @@ public struct LineFacts
     public int Level;
     /// <summary>The HTTP status, 0 when none.</summary>
     public int Status;
-    /// <summary>CRI: 'P' for a partial line, 'F' for the full (last) one; 0 otherwise.</summary>
+    /// <summary>CRI: 'P' for a partial line, 'F' for the full (last) one; Docker json-file: 'P' for an entry without its final newline; 0 otherwise.</summary>
     public byte CriTag;
     /// <summary>Where the message starts in the line (text formats, CRI).</summary>
     public int MessageStart;
@@ -149,6 +149,7 @@ public sealed class LogLineParser
     }
 
     /// <summary>The message of a line, for its template: the text after the time and level, the JSON msg, the request of an access log.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public string Message(LogFormat format, ReadOnlySpan<byte> line, in LineFacts facts)
     {
         line = TrimEnd(line);
@@ -213,6 +214,7 @@ public sealed class LogLineParser
     }
 
     /// <summary>Syslog: "May  1 10:00:00 " (the year is this year's, or last year's when that would be in the future).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TrySyslog(ReadOnlySpan<byte> s, out long ticks, out int consumed)
     {
         ticks = 0; consumed = 0;
@@ -232,6 +234,7 @@ public sealed class LogLineParser
     }
 
     /// <summary>Access log (common/combined): HOST IDENT USER [01/May/2024:10:00:00 +0000] "REQUEST" STATUS SIZE ...</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryAccess(ReadOnlySpan<byte> s, ref LineFacts f)
     {
         var open = s.IndexOf(" ["u8);
@@ -288,6 +291,7 @@ public sealed class LogLineParser
         return DateTime.UnixEpoch.Ticks + (long)(seconds * TimeSpan.TicksPerSecond);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryJson(LogFormat format, ReadOnlySpan<byte> line, ref LineFacts f)
     {
         if (line.IsEmpty || line[0] != (byte)'{') return false;
@@ -316,7 +320,13 @@ public sealed class LogLineParser
                     else if (format == LogFormat.DockerJson)
                     {
                         if (name.SequenceEqual("time"u8)) f.Ticks = JsonTime(ref r);
-                        else if (name.SequenceEqual("log"u8)) sawLog = r.TokenType == JsonTokenType.String;
+                        else if (name.SequenceEqual("log"u8))
+                        {
+                            sawLog = r.TokenType == JsonTokenType.String;
+                            // The json-file driver cuts a line longer than 16 KiB into entries whose "log" lacks the
+                            // final "\n" (escaped in the file): those are partial, like CRI's P lines.
+                            if (sawLog && !EndsWithEscapedNewline(r.ValueSpan)) f.CriTag = (byte)'P';
+                        }
                     }
                     else if (IsTimeName(name)) { if (f.Ticks == 0) f.Ticks = JsonTime(ref r); }
                     else if (IsLevelName(name))
@@ -349,6 +359,15 @@ public sealed class LogLineParser
         catch (JsonException) { return false; }
     }
 
+    /// <summary>Whether a raw JSON string ends with the escape \n (an odd run of backslashes before the n).</summary>
+    private static bool EndsWithEscapedNewline(ReadOnlySpan<byte> raw)
+    {
+        if (raw.Length < 2 || raw[^1] != (byte)'n') return false;
+        var slashes = 0;
+        for (var i = raw.Length - 2; i >= 0 && raw[i] == (byte)'\\'; i--) slashes++;
+        return slashes % 2 == 1;
+    }
+
     private static bool IsTimeName(ReadOnlySpan<byte> n) =>
         n.SequenceEqual("time"u8) || n.SequenceEqual("timestamp"u8) || n.SequenceEqual("ts"u8) || n.SequenceEqual("@timestamp"u8)
         || n.SequenceEqual("t"u8) || n.SequenceEqual("datetime"u8) || n.SequenceEqual("asctime"u8) || n.SequenceEqual("@t"u8) || n.SequenceEqual("date"u8);
@@ -364,6 +383,9 @@ public sealed class LogLineParser
     private static bool IsMessageName(ReadOnlySpan<byte> n) =>
         n.SequenceEqual("msg"u8) || n.SequenceEqual("message"u8) || n.SequenceEqual("@m"u8) || n.SequenceEqual("@mt"u8) || n.SequenceEqual("MESSAGE"u8)
         || n.SequenceEqual("log"u8) || n.SequenceEqual("Message"u8) || n.SequenceEqual("error"u8) || n.SequenceEqual("err"u8);
+
+    /// <summary>The decoded "log" value of a Docker json-file entry (its final newline kept off), null when it has none.</summary>
+    public static string? DockerLogValue(ReadOnlySpan<byte> line) => JsonMessage(LogFormat.DockerJson, line);
 
     private static string? JsonMessage(LogFormat format, ReadOnlySpan<byte> line)
     {
@@ -442,6 +464,7 @@ public sealed class LogLineParser
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryLogfmt(ReadOnlySpan<byte> line, ref LineFacts f)
     {
         var pairs = 0;
@@ -544,6 +567,7 @@ public sealed class LogLineParser
 
     private static bool IsUpper(byte b) => (uint)(b - 'A') <= 25;
     private static bool IsLower(byte b) => (uint)(b - 'a') <= 25;
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsAllUpper(ReadOnlySpan<byte> w) { foreach (var b in w) if (!IsUpper(b)) return false; return true; }
 
     // ---------------------------------------------------------------- helpers
@@ -556,6 +580,7 @@ public sealed class LogLineParser
         return 0;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Day(int y, int mo, int d, out long ticks)
     {
         ticks = 0;

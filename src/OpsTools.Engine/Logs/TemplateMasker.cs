@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace OpsTools.Engine.Logs;
@@ -12,6 +13,7 @@ public static class TemplateMasker
 {
     public const int MaxLength = 300;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string Mask(string message)
     {
         var sb = new StringBuilder(Math.Min(message.Length, MaxLength + 16));
@@ -47,6 +49,7 @@ public static class TemplateMasker
         return sb.ToString().TrimEnd();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaskToken(ReadOnlySpan<char> token, StringBuilder sb)
     {
         // key=value: keep the key, mask the value.
@@ -70,6 +73,7 @@ public static class TemplateMasker
         sb.Append(token[b..]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaskCore(ReadOnlySpan<char> core, StringBuilder sb)
     {
         if (IsUuid(core)) { sb.Append("<UUID>"); return; }
@@ -103,12 +107,14 @@ public static class TemplateMasker
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsWordy(ReadOnlySpan<char> s)
     {
         foreach (var c in s) if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')) return false;
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool AllHex(ReadOnlySpan<char> s)
     {
         if (s.IsEmpty) return false;
@@ -116,6 +122,7 @@ public static class TemplateMasker
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool AllDigits(ReadOnlySpan<char> s)
     {
         foreach (var c in s) if (!char.IsAsciiDigit(c)) return false;
@@ -123,6 +130,7 @@ public static class TemplateMasker
     }
 
     /// <summary>12, -3, 4.5, 1,234, 10ms, 12:30:01, 2024-05-01, 3.2s, 100%, 5xx stays.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsNumberish(ReadOnlySpan<char> s)
     {
         var i = 0;
@@ -141,12 +149,14 @@ public static class TemplateMasker
         return unit.Length == 0 || (unit.Length <= 3 && IsLetters(unit)) || unit is "%";
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsLetters(ReadOnlySpan<char> s)
     {
         foreach (var c in s) if (!char.IsAsciiLetter(c) && c != '%') return false;
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsUuid(ReadOnlySpan<char> s)
     {
         if (s.Length != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
@@ -154,6 +164,7 @@ public static class TemplateMasker
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsIp(ReadOnlySpan<char> s)
     {
         var parts = 0;

@@ -92,4 +92,33 @@ public sealed class LogEngineTests
         var (matches, lines, _) = LogScanner.Count(new MemoryStream(bytes), LogMatcher.Create("ERROR", true), CancellationToken.None);
         Assert.Equal((errors, 40001L), (matches, lines));
     }
+
+    [Fact]
+    public void Docker_json_file_entries_cut_by_the_16_KiB_limit_are_joined_into_one_entry()
+    {
+        // What dockerd's json-file driver writes for a 40 000-byte line: two 16 KiB entries without "\n", then the rest with it.
+        var message = "ERROR payment 42 failed: " + new string('x', 40000 - 25);
+        string Entry(string log, int second) =>
+            "{\"log\":\"" + log + "\",\"stream\":\"stdout\",\"time\":\"2026-12-01T10:00:0" + second + ".000000000Z\"}";
+        var lines = new List<string>
+        {
+            Entry("INFO started\\n", 0),
+            Entry(message[..16384], 1), Entry(message[16384..32768], 1), Entry(message[32768..] + "\\n", 1),
+            Entry("WARN path C:\\\\temp\\\\n", 2), // ends with an escaped backslash and an 'n', not a newline: partial, ends at EOF
+        };
+        var bytes = Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n");
+        var a = new LogAnalyzer("c-json.log", "File", new LogAnalysisOptions { Matcher = LogMatcher.Create("ERROR", true) });
+        a.BeginInput("c-json.log");
+        LogScanner.Analyze(new MemoryStream(bytes), a, CancellationToken.None);
+        a.EndInput();
+        var s = a.Finish(TimeSpan.FromSeconds(1), 10, 100);
+        Assert.Equal(LogFormat.DockerJson, s.Format);
+        Assert.Equal(5, s.LinesRead);
+        Assert.Equal(2, s.PartialLines); // the two cut entries; the last line, cut at the end of the file, stands for its entry
+        Assert.Equal(1, s.Matched);
+        Assert.True(s.Reconciled);
+        var t = Assert.Single(s.Templates);
+        Assert.StartsWith("payment <NUM> failed: xxxx", t.Template);
+        Assert.Equal(new DateTime(2026, 12, 1, 10, 0, 1, DateTimeKind.Utc), t.FirstSeen);
+    }
 }
