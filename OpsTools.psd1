@@ -88,6 +88,7 @@
         'Invoke-DbVacuum'
         'Invoke-PromQuery'
         'Invoke-PgBouncerCommand'
+        'New-CheckCronJob'
         'New-RandomSecret'
         'Remove-Backup'
         'Remove-OldLog'
