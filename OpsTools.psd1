@@ -89,6 +89,7 @@
         'Invoke-DbVacuum'
         'Invoke-PromQuery'
         'Invoke-PgBouncerCommand'
+        'New-CheckCronJob'
         'New-RandomSecret'
         'Remove-Backup'
         'Remove-OldLog'

@@ -79,10 +79,16 @@ function Invoke-OpsPwsh {
         [string[]] $ArgumentList = @(),
         [hashtable] $Environment = @{},
         [int] $TimeoutSec = 300,
-        [string] $WorkingDirectory = (Get-Location).Path
+        [string] $WorkingDirectory = (Get-Location).Path,
+        # A command that runs pwsh (e.g. unshare ... for a private mount namespace): its words come first.
+        [string[]] $Wrapper = @()
     )
     $exe, $first = Get-OpsPwshCommand
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($exe)
+    if ($Wrapper.Count -gt 0) {
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($Wrapper[0])
+        foreach ($a in @($Wrapper | Select-Object -Skip 1) + @($exe)) { $psi.ArgumentList.Add($a) }
+    }
+    else { $psi = [System.Diagnostics.ProcessStartInfo]::new($exe) }
     foreach ($a in @($first) + @('-NoProfile', '-NonInteractive')) { if ($a) { $psi.ArgumentList.Add($a) } }
     if ($PSCmdlet.ParameterSetName -eq 'File') { $psi.ArgumentList.Add('-File'); $psi.ArgumentList.Add($File) }
     else { $psi.ArgumentList.Add('-Command'); $psi.ArgumentList.Add($Command) }
@@ -91,11 +97,13 @@ function Invoke-OpsPwsh {
     $psi.RedirectStandardError = $true
     $psi.UseShellExecute = $false
     $psi.WorkingDirectory = $WorkingDirectory
-    $moduleParent = Split-Path (Split-Path (Get-OpsModuleManifest))
+    $moduleParent = Split-Path (Split-Path (Split-Path (Get-OpsModuleManifest)))  # out/, which holds OpsTools/<version>/
     $psi.Environment['PSModulePath'] = $moduleParent + [System.IO.Path]::PathSeparator + $psi.Environment['PSModulePath']
     $psi.Environment['NO_COLOR'] = '1'
     $psi.Environment['TERM'] = 'dumb'
-    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string] $Environment[$k] }
+    foreach ($k in $Environment.Keys) {
+        if ($null -eq $Environment[$k]) { [void]$psi.Environment.Remove($k) } else { $psi.Environment[$k] = [string] $Environment[$k] }
+    }
     $process = [System.Diagnostics.Process]::Start($psi)
     $stdout = $process.StandardOutput.ReadToEndAsync()
     $stderr = $process.StandardError.ReadToEndAsync()

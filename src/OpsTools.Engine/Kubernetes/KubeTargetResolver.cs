@@ -14,6 +14,14 @@ public static class KubeTargetResolver
 {
     public static KubeTarget Resolve(KubeTargetSpec spec)
     {
+        // The same environment file on the admin's machine and inside the cluster (New-CheckCronJob's ConfigMap): in a
+        // pod, where the kubeconfig the file names does not exist and no -Kubeconfig/-Context was given, the pod's
+        // service account is the cluster's credential.
+        if (spec.Kubeconfig is not { Count: > 0 } && spec.Context is null && IsInCluster()
+            && (spec.Settings?.Kubeconfig is not { Count: > 0 } named || !named.Select(Expand).Any(File.Exists))
+            && string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("KUBECONFIG"))
+            && !File.Exists(Path.Combine(HomeDirectory(), ".kube", "config")))
+            return InCluster(spec);
         var files = spec.Kubeconfig is { Count: > 0 } given ? given.Select(Expand).ToList()
             : spec.Settings?.Kubeconfig is { Count: > 0 } fromEnv ? fromEnv.Select(Expand).ToList()
             : null;

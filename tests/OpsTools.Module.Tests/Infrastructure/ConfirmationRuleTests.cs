@@ -491,7 +491,7 @@ public sealed class ConfirmationRuleKubernetesTests : IDisposable
     public static readonly string[] Commands =
     {
         "Set-ReplicaCount", "Restart-Deployment", "Set-DeploymentImage", "Set-DeploymentResource", "Set-DeploymentAnnotation",
-        "Set-DeploymentEnv", "Suspend-Rollout", "Resume-Rollout", "Set-Autoscaler", "Undo-Rollout", "Update-Secret",
+        "Set-DeploymentEnv", "Suspend-Rollout", "Resume-Rollout", "Set-Autoscaler", "Undo-Rollout", "Update-Secret", "New-CheckCronJob",
     };
     public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
 
@@ -519,6 +519,9 @@ public sealed class ConfirmationRuleKubernetesTests : IDisposable
         sb.Append("secret ").Append(secret?["metadata"]!["resourceVersion"]).Append(' ').Append(secret?["data"]?.ToJsonString()).Append('\n');
         var hpa = _k.Api.TryGet($"/apis/autoscaling/v1/namespaces/{_ns}/horizontalpodautoscalers/web-hpa");
         sb.Append("hpa ").Append(hpa?["spec"]?.ToJsonString()).Append('\n');
+        foreach (var path in new[] { $"/apis/batch/v1beta1/namespaces/{_ns}/cronjobs/opstools-confirm-daily", $"/api/v1/namespaces/{_ns}/configmaps/opstools-confirm-daily",
+                     $"/api/v1/namespaces/{_ns}/serviceaccounts/opstools-confirm-daily", $"/apis/rbac.authorization.k8s.io/v1/namespaces/{_ns}/roles/opstools-confirm-daily" })
+            sb.Append(path).Append(' ').Append(_k.Api.TryGet(path)?["metadata"]?["resourceVersion"]).Append('\n');
         return sb.ToString();
     }
 
@@ -568,6 +571,13 @@ public sealed class ConfirmationRuleKubernetesTests : IDisposable
                 });
                 script = setup + "Update-Secret @Kube -Name web-secret -Generate jwt-secret -NoRestart @@";
                 break;
+            case "New-CheckCronJob":
+            {
+                var env = Path.Combine(_k.WorkDirectory, $"confirm-{_ns}.ops.psd1");
+                File.WriteAllText(env, $"@{{ Name = 'confirm'; Kubernetes = @{{ Namespace = '{_ns}' }} }}");
+                script = setup + $"New-CheckCronJob @Kube -Environment '{env}' -Image opstools:test -Apply @@ | Out-Null";
+                break;
+            }
             default:
                 throw new InvalidOperationException($"No case for {command}.");
         }
