@@ -54,22 +54,23 @@ Describe 'Endpoints' {
     It '-FailOn Critical ends a cron script with exit code 1, and a healthy endpoint with 0' {
         $script = Join-Path $dir 'certcheck.ps1'
         Set-Content -LiteralPath $script -Value @'
-param([string[]] $Endpoint, [string] $CaFile)
-Get-TlsCertificate -Endpoint $Endpoint -CaFile $CaFile -FailOn Critical | Format-Table Target, DaysLeft, Status -AutoSize | Out-String -Width 80
+param([string] $Endpoints, [string] $CaFile)
+Get-TlsCertificate -Endpoint ($Endpoints -split ',') -CaFile $CaFile -FailOn Critical | Format-Table Target, DaysLeft, Status -AutoSize | Out-String -Width 80
 'next'
 '@
-        $bad = Invoke-OpsPwsh -File $script -ArgumentList '-Endpoint', "$($ep.valid),$($ep.expiring)", '-CaFile', $certs.CaFile
+        $bad = Invoke-OpsPwsh -File $script -ArgumentList '-Endpoints', "$($ep.valid),$($ep.expiring)", '-CaFile', $certs.CaFile
         $bad.ExitCode | Should -Be 1 -Because ($bad.StdErr + $bad.StdOut)
         $bad.StdOut | Should -Not -Match '(?m)^next'
-        $good = Invoke-OpsPwsh -File $script -ArgumentList '-Endpoint', $ep.valid, '-CaFile', $certs.CaFile
+        $good = Invoke-OpsPwsh -File $script -ArgumentList '-Endpoints', $ep.valid, '-CaFile', $certs.CaFile
         $good.ExitCode | Should -Be 0 -Because ($good.StdErr + $good.StdOut)
         $good.StdOut | Should -Match '(?m)^next'
     }
 
     It 'JSON for another tool keeps the UTC dates and the days left' {
-        $json = Get-TlsCertificate -Endpoint $ep.expiring -CaFile $certs.CaFile | Select-Object Target, DaysLeft, NotAfter, Status | ConvertTo-Json | ConvertFrom-Json
+        $json = Get-TlsCertificate -Endpoint $ep.expiring -CaFile $certs.CaFile | Select-Object Target, DaysLeft, NotAfter, Status | ConvertTo-Json -EnumsAsStrings | ConvertFrom-Json
         $json.DaysLeft | Should -Be 5
         $json.Status | Should -Be 'Critical'
+        ([datetime]$json.NotAfter).ToUniversalTime() | Should -Be (Get-OpensslNotAfter $ep.expiring)
     }
 }
 
