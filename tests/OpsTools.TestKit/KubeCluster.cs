@@ -27,6 +27,8 @@ namespace OpsTools.TestKit;
 public sealed class KubeCluster : IDisposable
 {
     public const string Version = "1.20.2";
+    /// <summary>The cache folder's name (tests/kube/build-kube-apiserver.sh's key): built with reflect2 1.0.2, so custom resources work under Go 1.19.</summary>
+    public const string BuildKey = Version + "-reflect2-1.0.2";
     private readonly string? _dir;
     private readonly string? _bin;
     private Process? _etcd, _apiServer, _controllers;
@@ -93,11 +95,11 @@ public sealed class KubeCluster : IDisposable
         var env = Environment.GetEnvironmentVariable("OPSTOOLS_KUBE_BIN");
         if (!string.IsNullOrEmpty(env)) candidates.Add(env);
         var cache = Environment.GetEnvironmentVariable("OPSTOOLS_KUBE_CACHE");
-        if (!string.IsNullOrEmpty(cache)) candidates.Add(Path.Combine(cache, Version, "bin"));
-        candidates.Add(Path.Combine("/var/cache/opstools/kube", Version, "bin"));
+        if (!string.IsNullOrEmpty(cache)) candidates.Add(Path.Combine(cache, BuildKey, "bin"));
+        candidates.Add(Path.Combine("/var/cache/opstools/kube", BuildKey, "bin"));
         var home = Environment.GetEnvironmentVariable("XDG_CACHE_HOME")
             ?? (Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } h ? Path.Combine(h, ".cache") : null);
-        if (home is not null) candidates.Add(Path.Combine(home, "opstools/kube", Version, "bin"));
+        if (home is not null) candidates.Add(Path.Combine(home, "opstools/kube", BuildKey, "bin"));
         return candidates.FirstOrDefault(c => File.Exists(Path.Combine(c, "kube-apiserver")) && File.Exists(Path.Combine(c, "kube-controller-manager")));
     }
 

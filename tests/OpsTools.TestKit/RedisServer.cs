@@ -17,6 +17,8 @@ public sealed class RedisServerOptions
     public IReadOnlyList<string> AclUsers { get; init; } = Array.Empty<string>();
     /// <summary>Also listen with TLS on a second port, with a certificate signed by a CA made here (CertificateRequest).</summary>
     public bool Tls { get; init; }
+    /// <summary>With TLS: tls-auth-clients yes (a client must show a certificate signed by the test CA); <see cref="RedisServer.ClientCertificateFile"/>/<see cref="RedisServer.ClientKeyFile"/> hold one.</summary>
+    public bool TlsAuthClients { get; init; }
     /// <summary>save "" (no RDB snapshots) when false.</summary>
     public bool Save { get; init; }
 }
@@ -38,6 +40,13 @@ public sealed class RedisServer : IDisposable
     public string? Password { get; }
     /// <summary>PEM file of the CA that signed the server's certificate (TLS only).</summary>
     public string? CaFile { get; }
+    /// <summary>PEM file of a client certificate signed by the test CA (TLS only), and its key (separate PEM file).</summary>
+    public string? ClientCertificateFile => CaFile is null ? null : Path.Combine(Directory, "client.pem");
+    public string? ClientKeyFile => CaFile is null ? null : Path.Combine(Directory, "client.key");
+    /// <summary>A client certificate from a CA the server does not trust, and its key.</summary>
+    public string? StrangerCertificateFile => CaFile is null ? null : Path.Combine(Directory, "stranger.pem");
+    public string? StrangerKeyFile => CaFile is null ? null : Path.Combine(Directory, "stranger.key");
+    public bool TlsAuthClients { get; private init; }
     public int Pid => _process?.Id ?? 0;
 
     private RedisServer(string dir, int port, int tlsPort, string? password, string? caFile, string conf)
@@ -75,11 +84,11 @@ public sealed class RedisServer : IDisposable
                 .AppendLine($"tls-cert-file {Path.Combine(dir, "server.pem")}")
                 .AppendLine($"tls-key-file {Path.Combine(dir, "server.key")}")
                 .AppendLine($"tls-ca-cert-file {ca}")
-                .AppendLine("tls-auth-clients no");
+                .AppendLine(options.TlsAuthClients ? "tls-auth-clients yes" : "tls-auth-clients no");
         }
         var confPath = Path.Combine(dir, "redis.conf");
         File.WriteAllText(confPath, conf.ToString());
-        var server = new RedisServer(dir, port, tlsPort, options.Password, ca, confPath);
+        var server = new RedisServer(dir, port, tlsPort, options.Password, ca, confPath) { TlsAuthClients = options.TlsAuthClients };
         server.StartProcess();
         return server;
     }
@@ -137,7 +146,12 @@ public sealed class RedisServer : IDisposable
     public string PowerShellSetup(bool tls = false) =>
         "$Redis = @{ Server = '127.0.0.1'; Port = " + (tls ? TlsPort : Port) +
         (Password is null ? "" : $"; Password = [System.Net.NetworkCredential]::new('', '{Password}').SecurePassword") +
-        (tls ? $"; CaCertificate = '{CaFile}'" : "") + "; TimeoutSec = 5 }";
+        (tls ? $"; CaCertificate = '{CaFile}'" : "") +
+        (tls && TlsAuthClients ? $"; ClientCertificate = '{ClientCertificateFile}'; ClientKey = '{ClientKeyFile}'" : "") + "; TimeoutSec = 5 }";
+
+    /// <summary>redis-cli on the TLS port with the CA and the client certificate (--tls --cacert --cert --key): the independent view through TLS.</summary>
+    public string TlsCli(params string[] args) =>
+        CliWithInput(null, new[] { "-p", TlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tls", "--cacert", CaFile!, "--cert", ClientCertificateFile!, "--key", ClientKeyFile! }.Concat(args).ToArray());
 
     public void Dispose()
     {
@@ -164,6 +178,23 @@ public sealed class RedisServer : IDisposable
         File.WriteAllText(Path.Combine(dir, "ca.pem"), ca.ExportCertificatePem());
         File.WriteAllText(Path.Combine(dir, "server.pem"), cert.ExportCertificatePem());
         File.WriteAllText(Path.Combine(dir, "server.key"), key.ExportPkcs8PrivateKeyPem());
+        // A client certificate (clientAuth) from the same CA, and one from a CA the server does not know.
+        WriteClient(dir, "client", ca, "CN=ops");
+        using var strangerKey = RSA.Create(2048);
+        var strangerReq = new CertificateRequest("CN=Stranger CA", strangerKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        strangerReq.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var stranger = strangerReq.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        WriteClient(dir, "stranger", stranger, "CN=ops");
+    }
+
+    private static void WriteClient(string dir, string name, X509Certificate2 issuer, string subject)
+    {
+        using var key = RSA.Create(2048);
+        var req = new CertificateRequest(subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid("1.3.6.1.5.5.7.3.2") }, false));
+        using var cert = req.Create(issuer, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), RandomNumberGenerator.GetBytes(8));
+        File.WriteAllText(Path.Combine(dir, name + ".pem"), cert.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(dir, name + ".key"), key.ExportPkcs8PrivateKeyPem());
     }
 }
 

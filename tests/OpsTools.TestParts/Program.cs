@@ -1,4 +1,4 @@
-// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics
+// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics, certs, redis, pgbouncer
 //
 // Starts the real parts of the test suite (the same TestKit classes the xUnit tests use), prints one line
 //   OPSTOOLS-PARTS {json}
@@ -19,6 +19,19 @@
 //   docker.project <prefix>                 answers a fresh Compose project name
 //   metrics.drive <count> <code> <ms>       sends requests to the metrics app's /api/work
 //   metrics.queue <n>                       sets the app's triage_queue_size gauge
+//   certs.secret <ns> <name> <site>         a kubernetes.io/tls secret holding the site's certificate (and the CA as ca.crt)
+//   certs.certmanager <ns> <name> <site>    the cert-manager Certificate CRD (once), a Certificate <name> with secret <name>-tls
+//                                           holding the site's certificate, and the status cert-manager's controller would write
+//                                           (no cert-manager runs here: this part plays its controller)
+//   redis.fill <prefix> <n> [db]            SETs <prefix>1..<prefix>n (values of 100 bytes) in one pipelined redis-cli batch
+//   redis.list <key> <n>                    RPUSHes n jobs onto a list (a queue)
+//   redis.cli <args...>                     runs redis-cli on the plain port, answers its output with lines joined by '|'
+//   pgb.hold <n> <seconds>                  starts n psql clients through PgBouncer that each hold a server for <seconds>
+//   pgb.pool                                SHOW POOLS of the pooled database as psql reads it: cl_active=..;cl_waiting=..;...
+//
+// Parts: certs (Kestrel TLS sites under a throwaway CA: valid 90 days, expiring in 5, expired, self-signed, wrong host; a
+// folder with a PEM bundle, a DER file and a key file), redis (redis-server with a password on a plain port and a TLS port
+// that requires client certificates), pgbouncer (pgbouncer 1.18, pool of 2, in front of the postgres part, started with it).
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -26,9 +39,9 @@ using Microsoft.AspNetCore.Http;
 using OpsTools.TestKit;
 
 var wanted = args.Select(a => a.ToLowerInvariant()).ToHashSet();
-if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics"]).Any())
+if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics", "certs", "redis", "pgbouncer"]).Any())
 {
-    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics>...");
+    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics|certs|redis|pgbouncer>...");
     return 2;
 }
 
@@ -38,6 +51,11 @@ PgCluster? pg = null;
 KubeCluster? kube = null;
 DockerEngine? docker = null;
 MetricsApp? metricsApp = null;
+TestPki? pki = null;
+var sites = new Dictionary<string, System.Security.Cryptography.X509Certificates.X509Certificate2>();
+RedisServer? redis = null;
+PgBouncer? bouncer = null;
+var clients = new List<System.Diagnostics.Process>();
 try
 {
     if (wanted.Contains("http"))
@@ -51,7 +69,7 @@ try
             ["Unused"] = $"http://127.0.0.1:{HealthServer.FreePort()}",
         };
     }
-    if (wanted.Contains("postgres"))
+    if (wanted.Contains("postgres") || wanted.Contains("pgbouncer"))
     {
         pg = PgCluster.Start();
         disposables.Push(pg);
@@ -96,6 +114,62 @@ try
         };
     }
 
+    if (wanted.Contains("certs"))
+    {
+        pki = new TestPki("OpsTools Pester");
+        disposables.Push(pki);
+        var names = new[] { "localhost", "127.0.0.1" };
+        var now = DateTimeOffset.UtcNow;
+        sites["valid"] = pki.Issue(names, now.AddDays(90).AddHours(1), rsa: true);
+        sites["expiring"] = pki.Issue(names, now.AddDays(5).AddHours(1));
+        sites["expired"] = pki.Issue(names, now.AddDays(-2).AddHours(-1), now.AddDays(-90));
+        sites["selfsigned"] = TestPki.SelfSigned(names, now.AddDays(60).AddHours(1));
+        sites["wronghost"] = pki.Issue(["api.example.test"], now.AddDays(90).AddHours(1));
+        var chain = new[] { pki.Intermediate };
+        var tls = TlsTestServer.Start(sites.Select(kv => new TlsSite(kv.Key, kv.Value, kv.Key == "selfsigned" ? null : chain)).ToList());
+        disposables.Push(tls);
+        var folder = Directory.CreateTempSubdirectory("opstools-parts-certs-").FullName;
+        disposables.Push(new FolderCleanup(folder));
+        File.WriteAllText(Path.Combine(folder, "ca.pem"), pki.RootPem);
+        var bundle = Path.Combine(folder, "bundle");
+        Directory.CreateDirectory(Path.Combine(bundle, "live", "api"));
+        // A full-chain file (leaf, intermediate), a DER certificate and a key file that must be left unread.
+        File.WriteAllText(Path.Combine(bundle, "live", "api", "fullchain.pem"), TestPki.Pem(sites["valid"]) + TestPki.Pem(pki.Intermediate));
+        File.WriteAllText(Path.Combine(bundle, "live", "api", "privkey.pem"), TestPki.KeyPem(sites["valid"]));
+        File.WriteAllBytes(Path.Combine(bundle, "expiring.der"), sites["expiring"].RawData);
+        File.WriteAllText(Path.Combine(bundle, "README.txt"), "not a certificate");
+        info["certs"] = new JsonObject
+        {
+            ["CaFile"] = Path.Combine(folder, "ca.pem"), ["Bundle"] = bundle,
+            ["Endpoints"] = new JsonObject(sites.Keys.Select(k => KeyValuePair.Create(k, (JsonNode?)JsonValue.Create(tls.Endpoint(k))))),
+            ["NotAfter"] = new JsonObject(sites.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value.NotAfter.ToUniversalTime().ToString("o"))))),
+            ["KeyLine"] = TestPki.KeyPem(sites["valid"]).Split('\n')[1],
+        };
+    }
+
+    if (wanted.Contains("redis"))
+    {
+        redis = RedisServer.Start(new RedisServerOptions { Tls = true, TlsAuthClients = true, Password = "pw-" + Guid.NewGuid().ToString("N")[..12] });
+        disposables.Push(redis);
+        info["redis"] = new JsonObject
+        {
+            ["Server"] = "127.0.0.1", ["Port"] = redis.Port, ["TlsPort"] = redis.TlsPort, ["Password"] = redis.Password,
+            ["CaFile"] = redis.CaFile, ["ClientCertificate"] = redis.ClientCertificateFile, ["ClientKey"] = redis.ClientKeyFile,
+            ["KeyLine"] = File.ReadAllText(redis.ClientKeyFile!).Split('\n')[1],
+        };
+    }
+
+    if (wanted.Contains("pgbouncer"))
+    {
+        bouncer = PgBouncer.Start(pg!, poolSize: 2);
+        disposables.Push(bouncer);
+        info["pgbouncer"] = new JsonObject
+        {
+            ["Server"] = "127.0.0.1", ["Port"] = bouncer.Port, ["AdminUser"] = bouncer.AdminUser, ["AdminPassword"] = bouncer.AdminPassword,
+            ["StatsUser"] = bouncer.StatsUser, ["PlainUser"] = bouncer.PlainUser, ["Database"] = bouncer.DatabaseAlias,
+        };
+    }
+
     Console.Out.WriteLine("OPSTOOLS-PARTS " + info.ToJsonString());
     Console.Out.Flush();
 
@@ -123,6 +197,8 @@ catch (Exception e)
 finally
 {
     if (docker is not null) { try { docker.RemoveTestContainers(); } catch (Exception) { } }
+    foreach (var c in clients) { try { if (!c.HasExited) c.Kill(true); c.Dispose(); } catch (Exception) { } }
+    foreach (var c in sites.Values) c.Dispose();
     while (disposables.Count > 0)
     {
         try { disposables.Pop().Dispose(); } catch (Exception e) { Console.Error.WriteLine("stopping a part: " + e.Message); }
@@ -157,6 +233,35 @@ string Handle(string line)
         }
         case "metrics.drive": Need(metricsApp).DriveAsync(int.Parse(words[1]), int.Parse(words[2]), int.Parse(words[3])).GetAwaiter().GetResult(); return "";
         case "metrics.queue": Need(metricsApp).QueueSize.Set(double.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture)); return "";
+        case "certs.secret":
+            Need(kube);
+            CertManagerTestSupport.WriteTlsSecret(kube!, words[1], words[2], sites[words[3]], Need(pki).Root, null);
+            return words[2];
+        case "certs.certmanager":
+        {
+            Need(kube);
+            CertManagerTestSupport.EnsureCrd(kube!);
+            var cert = sites[words[3]];
+            CertManagerTestSupport.WriteTlsSecret(kube!, words[1], words[2] + "-tls", cert, null, words[2]);
+            CertManagerTestSupport.CreateCertificate(kube!, words[1], words[2], words[2] + "-tls", ["localhost"]);
+            CertManagerTestSupport.SetIssued(kube!, words[1], words[2], cert, 1);
+            return words[2];
+        }
+        case "redis.fill":
+        {
+            var value = new string('v', 100);
+            var batch = string.Join("\n", Enumerable.Range(1, int.Parse(words[2])).Select(i => $"SET {words[1]}{i} {value}")) + "\n";
+            Need(redis).CliWithInput(batch, words.Length > 3 ? new[] { "-n", words[3] } : Array.Empty<string>());
+            return "";
+        }
+        case "redis.list":
+            Need(redis).CliWithInput(string.Join("\n", Enumerable.Range(1, int.Parse(words[2])).Select(i => $"RPUSH {words[1]} job{i}")) + "\n");
+            return "";
+        case "redis.cli": return string.Join('|', Need(redis).Cli(words.Skip(1).ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+        case "pgb.hold":
+            for (var i = 0; i < int.Parse(words[1]); i++) clients.Add(Need(bouncer).StartClient($"SELECT pg_sleep({int.Parse(words[2])})"));
+            return "";
+        case "pgb.pool": return string.Join(';', Need(bouncer).PoolRow().Select(kv => $"{kv.Key}={kv.Value}"));
         default: throw new ArgumentException($"unknown command '{words[0]}'");
     }
 }
@@ -189,4 +294,9 @@ static void MapSampleService(WebApplication app)
         try { await Task.Delay(TimeSpan.FromSeconds(30), ctx.RequestAborted); } catch (OperationCanceledException) { }
         return Results.Json(new { status = "healthy" });
     });
+}
+
+sealed class FolderCleanup(string path) : IDisposable
+{
+    public void Dispose() { try { Directory.Delete(path, true); } catch (IOException) { } }
 }

@@ -6,20 +6,27 @@
 #   tests/kube/build-kube-apiserver.sh            # builds into the cache when missing, prints the folder
 #
 # Cache: $OPSTOOLS_KUBE_CACHE, else /var/cache/opstools/kube (root) or ~/.cache/opstools/kube.
-# Needs: golang-go make rsync (installed by .ci/run), and the Debian source index, which
+# Needs: golang-go make rsync golang-github-modern-go-reflect2-dev (installed by .ci/run), and the Debian source index, which
 # this script reads through a private apt configuration derived from the machine's own sources
 # (the system's apt configuration is left as it is).
 set -euo pipefail
 
 version=1.20.2
+# The cache key names what the build changes in the source: the vendored github.com/modern-go/reflect2 1.0.1
+# faults under Go >= 1.18 (the API server dies on the first custom resource it decodes), so the build swaps in
+# Debian's reflect2 1.0.2 (golang-github-modern-go-reflect2-dev). A new key rebuilds once; older folders stay unused.
+key=$version-reflect2-1.0.2
+reflect2_src=/usr/share/gocode/src/github.com/modern-go/reflect2
 if [[ -n "${OPSTOOLS_KUBE_CACHE:-}" ]]; then cache=$OPSTOOLS_KUBE_CACHE
 elif [[ $(id -u) == 0 ]]; then cache=/var/cache/opstools/kube
 else cache=${XDG_CACHE_HOME:-$HOME/.cache}/opstools/kube
 fi
-bin=$cache/$version/bin
+bin=$cache/$key/bin
 if [[ -x $bin/kube-apiserver && -x $bin/kube-controller-manager ]]; then
   echo "$bin"; exit 0
 fi
+
+[[ -f $reflect2_src/go_above_118.go ]] || { echo "build-kube-apiserver: $reflect2_src (1.0.2) missing: apt-get install golang-github-modern-go-reflect2-dev" >&2; exit 1; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/opstools-kube-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -52,6 +59,12 @@ tar xzf "$orig" -C "$work"
 mv "$work"/kubernetes-*/ "$GOPATH/src/k8s.io/kubernetes"
 cd "$GOPATH/src/k8s.io/kubernetes"
 
+log "replacing the vendored reflect2 1.0.1 with Debian's 1.0.2 (works under Go >= 1.18)"
+rm -rf vendor/github.com/modern-go/reflect2
+mkdir -p vendor/github.com/modern-go/reflect2
+cp "$reflect2_src"/*.go "$reflect2_src"/*.s vendor/github.com/modern-go/reflect2/
+sed -i 's|^# github.com/modern-go/reflect2 v1.0.1$|# github.com/modern-go/reflect2 v1.0.2|' vendor/modules.txt
+
 log "generating pkg/generated/openapi (not shipped in the source package)"
 make gen_openapi >"$work/gen.log" 2>&1 || { tail -n 40 "$work/gen.log" >&2; exit 1; }
 
@@ -61,6 +74,6 @@ for cmd in kube-apiserver kube-controller-manager; do
   go build -tags providerless -ldflags "-s -w" -o "$work/out/$cmd" "./cmd/$cmd"
 done
 
-mkdir -p "$cache/$version"
+mkdir -p "$cache/$key"
 rm -rf "$bin.tmp" && mv "$work/out" "$bin.tmp" && rm -rf "$bin" && mv "$bin.tmp" "$bin"
 echo "$bin"

@@ -130,6 +130,17 @@ public static class KubeCertificates
         $"The cluster of {target.Describe()} does not serve cert-manager's Certificate API ({Group}/{Version}): is cert-manager installed (kubectl get crd certificates.cert-manager.io)?",
         target.Context, inner);
 
+    private static async Task<bool> CertificateApiServedAsync(KubeTarget target, string ns, CancellationToken ct)
+    {
+        try
+        {
+            await target.Client.CustomObjects.ListNamespacedCustomObjectAsync<JsonElement>(Group, Version, ns, Plural, limit: 1, cancellationToken: ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound) { return false; }
+        catch (Exception e) when (e is not OperationCanceledException) { return true; } // another failure: let the object's own 404 speak
+    }
+
     /// <summary>cert-manager Certificates of <paramref name="ns"/> (null: every namespace) as JSON.</summary>
     public static async Task<IReadOnlyList<JsonObject>> ListCertificateObjectsAsync(KubeTarget target, string? ns, CancellationToken ct)
     {
@@ -148,12 +159,17 @@ public static class KubeCertificates
 
     public static async Task<JsonObject> GetCertificateObjectAsync(KubeTarget target, string ns, string name, CancellationToken ct)
     {
+        HttpOperationException? notFound = null;
         try
         {
             var e = await target.Client.CustomObjects.GetNamespacedCustomObjectAsync<JsonElement>(Group, Version, ns, Plural, name, cancellationToken: ct).ConfigureAwait(false);
             return JsonNode.Parse(e.GetRawText())!.AsObject();
         }
+        // A 404 is either "no such Certificate" or "no Certificate API at all" (cert-manager not installed): the list says which.
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound) { notFound = e; }
         catch (Exception e) when (KubeErrors.Translate(e, target, $"read certificate '{name}'", $"certificate '{name}'", ns, ct) is { } t && !ReferenceEquals(t, e)) { throw t; }
+        if (!await CertificateApiServedAsync(target, ns, ct).ConfigureAwait(false)) throw NotServed(target, notFound!);
+        throw (Exception?)KubeErrors.Translate(notFound!, target, $"read certificate '{name}'", $"certificate '{name}'", ns, ct) ?? new OperationCanceledException(ct);
     }
 
     /// <summary>cmctl status: the Certificate with its conditions and dates, joined to the certificate in its secret.</summary>

@@ -79,13 +79,24 @@ public sealed class TlsEndpointRequest
         else
         {
             var colon = text.LastIndexOf(':');
-            if (colon >= 0 && text.IndexOf(':') != colon) { host = text; } // a bare IPv6 address
+            if (colon >= 0 && text.IndexOf(':') != colon) // a bare IPv6 address, or something else with colons
+            {
+                if (!System.Net.IPAddress.TryParse(text, out _))
+                {
+                    problem = text.IndexOfAny(new[] { ',', ' ', ';' }) >= 0
+                        ? $"'{text}' looks like a list of endpoints in one string: give each as its own item (-Endpoint a:443, b:443, or split it: ($text -split ','))"
+                        : $"'{text}' is neither host:port nor an IPv6 address (write [address]:port)";
+                    return null;
+                }
+                host = text;
+            }
             else if (colon >= 0) { host = text[..colon]; portText = text[(colon + 1)..]; }
             else host = text;
         }
         var p = 443;
         if (portText.Length > 0 && (!int.TryParse(portText, out p) || p is < 1 or > 65535)) { problem = $"'{text}': '{portText}' is not a TCP port"; return null; }
         if (host.Length == 0) { problem = $"'{text}' names no host"; return null; }
+        if (host.IndexOfAny(new[] { ',', ' ', ';', '/' }) >= 0) { problem = $"'{text}': '{host}' is not a host name (a list of endpoints in one string? give each as its own item)"; return null; }
         var m = p == 5432 ? StartTlsMode.Postgres : p is 25 or 587 ? StartTlsMode.Smtp : StartTlsMode.None;
         return (host, p, m);
     }

@@ -7,7 +7,7 @@ namespace OpsTools.Engine.Configuration;
 /// <summary>The Redis, Queues and PgBouncer sections of an environment file.</summary>
 internal static class DataStoreSettingsReader
 {
-    private static readonly string[] RedisKeys = { "Uri", "Host", "Port", "Database", "User", "PasswordVariable", "Tls", "CaCertificate", "SkipCertificateCheck" };
+    private static readonly string[] RedisKeys = { "Uri", "Host", "Port", "Database", "User", "PasswordVariable", "Tls", "CaCertificate", "SkipCertificateCheck", "ClientCertificate", "ClientKey" };
     private static readonly string[] QueueKeys = { "Name", "Kind", "Prefix", "BacklogWarning", "BacklogCritical" };
     private static readonly string[] PgBouncerKeys = { "Host", "Port", "User", "PasswordVariable" };
     public static readonly string[] QueueKinds = { "Auto", "List", "Stream", "SortedSet", "BullMQ", "RQ", "Celery" };
@@ -45,6 +45,8 @@ internal static class DataStoreSettingsReader
             Database = Int(table, "Database", where, 0, 100000),
             Tls = Bool(table, "Tls", where),
             SkipCertificateCheck = Bool(table, "SkipCertificateCheck", where) ?? false,
+            ClientCertificate = GetString(table, "ClientCertificate"),
+            ClientKey = GetString(table, "ClientKey"),
         };
         if (r.Uri is not null)
         {
@@ -55,8 +57,16 @@ internal static class DataStoreSettingsReader
         }
         if (r.CaCertificate is not null && path is not null && !System.IO.Path.IsPathRooted(r.CaCertificate) && !r.CaCertificate.StartsWith('~'))
             r.CaCertificate = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, r.CaCertificate));
+        r.ClientCertificate = Relative(r.ClientCertificate, path);
+        r.ClientKey = Relative(r.ClientKey, path);
+        if (r.ClientKey is not null && r.ClientCertificate is null)
+            throw Bad($"{where}.ClientKey: a key without its certificate: add ClientCertificate (the PEM file of the client certificate).");
         return r;
     }
+
+    private static string? Relative(string? file, string? path) =>
+        file is not null && path is not null && !System.IO.Path.IsPathRooted(file) && !file.StartsWith('~')
+            ? System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, file)) : file;
 
     private static QueueEntry ReadQueue(object? item, string where)
     {

@@ -26,6 +26,10 @@ public sealed class RedisTargetSpec
     public bool? Tls { get; init; }
     public bool SkipCertificateCheck { get; init; }
     public string? CaCertificate { get; init; }
+    /// <summary>A PEM file with the client certificate (redis-cli --cert), for servers with tls-auth-clients yes.</summary>
+    public string? ClientCertificate { get; init; }
+    /// <summary>A PEM file with the client certificate's private key (redis-cli --key); default: the certificate file.</summary>
+    public string? ClientKey { get; init; }
     public RedisSettings? Settings { get; init; }
     public double TimeoutSec { get; init; } = 10;
 }
@@ -41,10 +45,11 @@ public sealed class RedisTarget
     private static readonly ConcurrentDictionary<string, RedisTarget> Registry = new();
 
     internal RedisTarget(string host, int port, int database, string? user, string? password, bool tls, bool skipCertificateCheck,
-        string? caCertificate, string passwordSource, double timeoutSec)
+        string? caCertificate, string passwordSource, double timeoutSec, string? clientCertificate = null, string? clientKey = null)
     {
         Host = host; Port = port; Database = database; User = user; _password = password; Tls = tls;
         SkipCertificateCheck = skipCertificateCheck; CaCertificate = caCertificate; PasswordSource = passwordSource; TimeoutSec = timeoutSec;
+        ClientCertificate = clientCertificate; ClientKey = clientKey;
         Id = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{Key}|{database}")))[..16].ToLowerInvariant();
         Registry[Id] = this;
     }
@@ -56,6 +61,10 @@ public sealed class RedisTarget
     public bool Tls { get; }
     public bool SkipCertificateCheck { get; }
     public string? CaCertificate { get; }
+    /// <summary>The client certificate's PEM file (TLS client authentication), or null. Only the path is ever shown.</summary>
+    public string? ClientCertificate { get; }
+    /// <summary>The PEM file of the client certificate's private key (the certificate file when it holds the key too). Never read into any output.</summary>
+    public string? ClientKey { get; }
     /// <summary>Where the password came from: -Credential, -Password, $env:NAME, REDISCLI_AUTH, the URI, or none.</summary>
     public string PasswordSource { get; }
     public double TimeoutSec { get; }
@@ -75,11 +84,11 @@ public sealed class RedisTarget
 
     /// <summary>The same server and credentials, another database.</summary>
     public RedisTarget WithDatabase(int database) => database == Database ? this
-        : new RedisTarget(Host, Port, database, User, _password, Tls, SkipCertificateCheck, CaCertificate, PasswordSource, TimeoutSec);
+        : new RedisTarget(Host, Port, database, User, _password, Tls, SkipCertificateCheck, CaCertificate, PasswordSource, TimeoutSec, ClientCertificate, ClientKey);
 
     // What makes a connection different (the database is chosen per command, not per connection).
     private string Key => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
-        $"{Host}|{Port}|{User}|{_password}|{Tls}|{SkipCertificateCheck}|{CaCertificate}|{TimeoutSec}")));
+        $"{Host}|{Port}|{User}|{_password}|{Tls}|{SkipCertificateCheck}|{CaCertificate}|{ClientCertificate}|{ClientKey}|{TimeoutSec}")));
 
     /// <summary>Connects (or reuses this process's connection to the same server), turning every failure into one clear <see cref="OpsToolsException"/>.</summary>
     public async Task<IDatabase> ConnectAsync(CancellationToken ct)
@@ -94,6 +103,7 @@ public sealed class RedisTarget
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             Connections.TryRemove(new KeyValuePair<string, Lazy<Task<ConnectionMultiplexer>>>(key, lazy));
+            if (e is OpsToolsException) throw;
             throw RedisErrors.Connect(this, e);
         }
         if (!mux.IsConnected && !await WaitConnectedAsync(mux, ct).ConfigureAwait(false))
@@ -146,8 +156,40 @@ public sealed class RedisTarget
         {
             o.SslHost = Host;
             o.CertificateValidation += ValidateServerCertificate;
+            if (ClientCertificate is not null)
+            {
+                var client = LoadClientCertificate(ClientCertificate, ClientKey, Address);
+                o.CertificateSelection += (_, _, _, _, _) => client;
+            }
         }
         return o;
+    }
+
+    /// <summary>
+    /// The client certificate with its private key (redis-cli --cert/--key, Npgsql's sslcert/sslkey), loaded once per
+    /// connection. Failures name the files, never their content: a key that does not match, an encrypted key, no key.
+    /// </summary>
+    public static X509Certificate2 LoadClientCertificate(string certificateFile, string? keyFile, string address)
+    {
+        try
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(certificateFile, keyFile ?? certificateFile);
+            // Re-imported so the key is usable by SslStream on every platform (a PEM-loaded key is ephemeral).
+            return new X509Certificate2(pem.Export(X509ContentType.Pkcs12), (string?)null, X509KeyStorageFlags.Exportable);
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            var why = e switch
+            {
+                UnauthorizedAccessException => "cannot be read (permissions)",
+                IOException => "cannot be read",
+                _ when e.Message.Contains("encrypted", StringComparison.OrdinalIgnoreCase) => "the key is encrypted (give an unencrypted PEM key, as redis-cli --key needs)",
+                _ when e.Message.Contains("match", StringComparison.OrdinalIgnoreCase) => "the key does not belong to the certificate",
+                _ => "no certificate with a matching unencrypted private key (PEM: CERTIFICATE, PRIVATE KEY / RSA PRIVATE KEY / EC PRIVATE KEY) was found",
+            };
+            throw new OpsToolsException("RedisClientCertificateInvalid", OpsErrorKind.InvalidArgument,
+                $"Redis at {address}: the client certificate '{certificateFile}'{(keyFile is null ? "" : $" with the key '{keyFile}'")}: {why}.", certificateFile);
+        }
     }
 
     private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
@@ -224,8 +266,26 @@ public static class RedisTargetResolver
                 throw new OpsToolsException("RedisCaCertificateNotFound", OpsErrorKind.NotFound, $"Redis: the CA certificate file '{ca}' does not exist.", ca);
             tls = true;
         }
-        return new RedisTarget(host, port, database, user, password, tls, spec.SkipCertificateCheck || (s?.SkipCertificateCheck ?? false), ca, source, spec.TimeoutSec);
+        var clientCert = Expand(spec.ClientCertificate ?? s?.ClientCertificate, environment);
+        var clientKey = Expand(spec.ClientKey ?? (spec.ClientCertificate is null ? s?.ClientKey : null), environment);
+        if (clientKey is not null && clientCert is null)
+            throw new OpsToolsException("RedisClientCertificateMissing", OpsErrorKind.InvalidArgument,
+                "Redis: a client key was given without its certificate: give -ClientCertificate (redis-cli --cert) too.", null);
+        foreach (var f in new[] { clientCert, clientKey })
+            if (f is not null && !File.Exists(f))
+                throw new OpsToolsException("RedisClientCertificateNotFound", OpsErrorKind.NotFound, $"Redis: the client certificate or key file '{f}' does not exist.", f);
+        if (clientCert is not null)
+        {
+            tls = true;
+            // Checked now, so a wrong key is one clear error before any connection (and names the files, never their content).
+            using var _ = RedisTarget.LoadClientCertificate(clientCert, clientKey, $"{host}:{port}");
+        }
+        return new RedisTarget(host, port, database, user, password, tls, spec.SkipCertificateCheck || (s?.SkipCertificateCheck ?? false), ca, source, spec.TimeoutSec,
+            clientCert, clientKey);
     }
+
+    private static string? Expand(string? path, Func<string, string?> environment) =>
+        path is not null && path.StartsWith('~') ? Path.Combine(environment("HOME") ?? "", path.TrimStart('~', '/')) : path;
 
     private static string Unescape(string s) => System.Uri.UnescapeDataString(s);
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
@@ -248,7 +308,7 @@ public static class RedisErrors
             || (target.Tls && inner is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }));
         if (tlsFailure)
             return new OpsToolsException("RedisTlsFailed", OpsErrorKind.ConnectionError,
-                $"Redis at {target.Address}: the TLS connection failed ({(target.Tls ? "is the port a TLS port, and does -CaCertificate name the CA that signed the server's certificate (for this host name)?" : "the port may expect TLS: use -Tls or rediss://")}).", target.Address);
+                $"Redis at {target.Address}: the TLS connection failed ({(target.Tls ? "is the port a TLS port, and does -CaCertificate name the CA that signed the server's certificate (for this host name)?" + (target.ClientCertificate is null ? " A server with tls-auth-clients yes also needs -ClientCertificate/-ClientKey." : " Does the server trust the CA of the client certificate?") : "the port may expect TLS: use -Tls or rediss://")}).", target.Address);
         if (wrongPassword || inner is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure })
             return new OpsToolsException("RedisAuthenticationFailed", OpsErrorKind.PermissionDenied,
                 $"Redis at {target.Address} refused the login of {(target.User is { Length: > 0 } u ? $"user '{u}'" : "the default user")} (password from {target.PasswordSource}): wrong user name or password, or the user is disabled.", target.Address);

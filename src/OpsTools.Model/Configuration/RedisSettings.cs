@@ -21,6 +21,10 @@ public sealed class RedisSettings
     public string? CaCertificate { get; set; }
     /// <summary>Accept any server certificate (redis-cli --insecure).</summary>
     public bool SkipCertificateCheck { get; set; }
+    /// <summary>A PEM file with the client certificate for TLS client authentication (redis-cli --cert); relative to the environment file; implies TLS.</summary>
+    public string? ClientCertificate { get; set; }
+    /// <summary>A PEM file with the client certificate's private key (redis-cli --key); relative to the environment file. Default: the certificate file.</summary>
+    public string? ClientKey { get; set; }
 
     public override string ToString() => Uri ?? $"{Host ?? "127.0.0.1"}:{Port ?? 6379}/{Database ?? 0}";
 }

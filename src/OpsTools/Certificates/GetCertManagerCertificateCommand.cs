@@ -22,6 +22,7 @@ public sealed class GetCertManagerCertificateCommand : KubeCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(CertManagerCertificateNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Every namespace (kubectl -A).</summary>
@@ -74,5 +75,28 @@ public sealed class GetCertManagerCertificateCommand : KubeCmdlet
     {
         foreach (var r in CertificateRules.ByDaysLeft(_results, r => r.DaysLeft, r => r.Namespace + "/" + r.Name)) Output(r);
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>Completes cert-manager Certificate names from the cluster the typed parameters point at (nothing when it cannot be asked, or cert-manager is not there).</summary>
+public sealed class CertManagerCertificateNameCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters)
+    {
+        var target = KubeCompleterSupport.Target(fakeBoundParameters);
+        if (target is null) return Array.Empty<CompletionResult>();
+        var pattern = WildcardPattern.Get((wordToComplete ?? "").Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var list = KubeCertificates.ListCertificateObjectsAsync(target, target.Namespace, cts.Token).GetAwaiter().GetResult();
+            return list.Select(o => (Name: (string?)o["metadata"]?["name"] ?? "", Secret: (string?)o["spec"]?["secretName"] ?? ""))
+                .Where(c => c.Name.Length > 0 && pattern.IsMatch(c.Name))
+                .OrderBy(c => c.Name, StringComparer.Ordinal)
+                .Select(c => new CompletionResult(KubeCompleterSupport.Quote(c.Name), c.Name, CompletionResultType.ParameterValue, $"certificate/{c.Name} -> secret/{c.Secret}"))
+                .ToList();
+        }
+        catch (Exception) { return Array.Empty<CompletionResult>(); }
     }
 }

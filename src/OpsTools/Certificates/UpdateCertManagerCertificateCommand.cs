@@ -17,6 +17,7 @@ public sealed class UpdateCertManagerCertificateCommand : KubeCmdlet
     /// <summary>Certificate names (or objects from Get-CertManagerCertificate).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(CertManagerCertificateNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
 
     /// <summary>Return after triggering the issuance, without waiting for the new certificate.</summary>

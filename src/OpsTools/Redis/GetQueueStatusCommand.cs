@@ -69,7 +69,10 @@ public sealed class GetQueueStatusCommand : RedisCmdlet
     protected override Task ProcessRecordAsync(CancellationToken ct)
     {
         // Everything is read at the end, in one batch: piped names and readings are only collected here.
-        if (Name is not null) _names.AddRange(Name.Where(n => !_names.Contains(n)));
+        // A piped reading binds to -Previous and, as its text, to -Name too (both take pipeline input): that text is no queue name.
+        var names = Name;
+        if (names is not null && Previous is { Length: > 0 } piped && names.All(n => piped.Any(p => p is not null && p.ToString() == n))) names = null;
+        if (names is not null) _names.AddRange(names.Where(n => !_names.Contains(n)));
         if (Previous is not null)
             foreach (var p in Previous.Where(p => p is not null))
             {

@@ -59,6 +59,16 @@ public abstract class RedisCmdlet : OpsCmdlet
     [Parameter]
     public SwitchParameter SkipCertificateCheck { get; set; }
 
+    /// <summary>A PEM file with the client certificate, for servers that require one (tls-auth-clients yes; redis-cli --cert); implies -Tls.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientCertificate { get; set; }
+
+    /// <summary>A PEM file with the client certificate's private key (redis-cli --key). Default: the -ClientCertificate file. The key is never shown.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ClientKey { get; set; }
+
     /// <summary>An environment file (*.ops.psd1) or an object from Get-OpsEnvironment: its Redis section (and Thresholds).</summary>
     [Parameter]
     [EnvironmentTransformation]
@@ -91,11 +101,14 @@ public abstract class RedisCmdlet : OpsCmdlet
         try
         {
             var caPath = CaCertificate is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CaCertificate);
+            var certPath = ClientCertificate is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ClientCertificate);
+            var keyPath = ClientKey is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ClientKey);
             _target = RedisTargetResolver.Resolve(new RedisTargetSpec
             {
                 Uri = Uri, Host = Server, Port = Port, Database = Database,
                 User = Credential?.UserName, Password = Credential?.Password ?? Password,
                 Tls = Tls.IsPresent ? true : null, SkipCertificateCheck = SkipCertificateCheck, CaCertificate = caPath,
+                ClientCertificate = certPath, ClientKey = keyPath,
                 Settings = Environment?.Redis, TimeoutSec = TimeoutSec,
             });
         }
@@ -104,7 +117,7 @@ public abstract class RedisCmdlet : OpsCmdlet
             Fail(e, e.ErrorId, ErrorCategory.InvalidArgument, e.Target);
             throw; // not reached
         }
-        Verbose($"Redis: {_target.Address} (password: {_target.PasswordSource}{(_target.Tls ? _target.SkipCertificateCheck ? ", TLS without certificate check" : ", TLS" : "")}).");
+        Verbose($"Redis: {_target.Address} (password: {_target.PasswordSource}{(_target.Tls ? _target.SkipCertificateCheck ? ", TLS without certificate check" : ", TLS" : "")}{(_target.ClientCertificate is { } cc ? $", client certificate {cc}" : "")}).");
         return _target;
     }
 

@@ -259,8 +259,9 @@ public sealed class GetTlsCertificateTests : IClassFixture<CertificateTestSites>
     public void Garbage_endpoints_are_errors_that_name_them_and_the_rest_is_checked()
     {
         using var s = Session();
-        var r = s.Run("Get-TlsCertificate 'ftp://x', 'host:99999', $valid -CaFile $ca");
-        Assert.Equal(2, r.Errors.Count);
+        var r = s.Run("Get-TlsCertificate 'ftp://x', 'host:99999', \"$valid,$valid\", 'a b:443', $valid -CaFile $ca");
+        Assert.Equal(4, r.Errors.Count);
+        Assert.Contains(r.Errors, e => e.Exception.Message.Contains("looks like a list of endpoints"));
         Assert.All(r.Errors, e => Assert.Equal("InvalidEndpoint", e.FullyQualifiedErrorId.Split(',')[0]));
         Assert.Single(r.Output);
         var missing = s.Run("Get-TlsCertificate $valid -CaFile /nonexistent/ca.pem");

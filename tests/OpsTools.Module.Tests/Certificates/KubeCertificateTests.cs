@@ -23,7 +23,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         _k = fixture.Cluster;
         _sites = sites;
         _ns = _k.CreateNamespace("certs");
-        if (CertManagerTestSupport.CustomResourcesUnavailable is null) CertManagerTestSupport.EnsureCrd(_k);
+        CertManagerTestSupport.EnsureCrd(_k);
     }
 
     public void Dispose() => _k.DeleteNamespace(_ns);
@@ -121,7 +121,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         Assert.Equal(true, ep.P("Trusted"));
     }
 
-    [CustomResourceFact]
+    [Fact]
     public void CertManager_certificates_are_joined_to_their_secrets_with_conditions_and_failures()
     {
         using var web = Issue(20);
@@ -153,7 +153,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         Assert.Equal("cert-manager", w.S("Label"));
     }
 
-    [CustomResourceFact]
+    [Fact]
     public void Renewal_sets_the_Issuing_condition_as_cmctl_does_and_waits_for_a_later_notAfter()
     {
         using var old = Issue(10);
@@ -183,7 +183,7 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         issued.Dispose();
     }
 
-    [CustomResourceFact]
+    [Fact]
     public void A_failed_or_ignored_renewal_says_why_and_WhatIf_changes_nothing()
     {
         using var old = Issue(10);
@@ -213,13 +213,42 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
         Assert.DoesNotContain(conditions, c => (string?)c!["type"] == "Issuing");
     }
 
-    [CustomResourceFact]
+    [Fact]
     public void A_missing_certificate_is_an_error_that_names_it()
     {
         using var s = Session();
         var r = s.Run("Get-CertManagerCertificate @Kube nope");
         Assert.Empty(r.Output);
         Assert.Equal("KubeObjectNotFound", Assert.Single(r.Errors).FullyQualifiedErrorId.Split(',')[0]);
+    }
+
+    [Fact]
+    public void Without_cert_manager_every_command_says_it_is_not_installed_and_completion_offers_nothing()
+    {
+        CertManagerTestSupport.CreateCertificate(_k, _ns, "web", "web-tls", new[] { "web.example.test" });
+        using var s = Session();
+        var line = $"Update-CertManagerCertificate -Kubeconfig '{_k.KubeconfigPath}' -Context '{_k.Context}' -Namespace {_ns} -Name w";
+        var complete = $"(TabExpansion2 -inputScript \"{line}\" -cursorColumn {line.Length}).CompletionMatches | ForEach-Object CompletionText";
+        Assert.Equal(new[] { "web" }, s.Invoke(complete).Select(o => o.ToString()));
+        CertManagerTestSupport.DeleteCrd(_k);
+        try
+        {
+            foreach (var script in new[] { "Get-CertManagerCertificate @Kube", "Get-CertManagerCertificate @Kube web", "Get-CertManagerCertificate @Kube -AllNamespaces",
+                                           "Update-CertManagerCertificate @Kube web -Confirm:$false -TimeoutSec 5" })
+            {
+                var r = s.Run(script);
+                Assert.Empty(r.Output.Where(o => o.P("Renewed") is true || o.P("DaysLeft") is not null));
+                var error = r.Terminating is ActionPreferenceStopException or null ? Assert.Single(r.Errors) : ((IContainsErrorRecord)r.Terminating).ErrorRecord;
+                Assert.Equal("CertManagerNotInstalled", error.FullyQualifiedErrorId.Split(',')[0]);
+                Assert.Contains("is cert-manager installed", error.Exception.Message);
+                Assert.Equal(ErrorCategory.ObjectNotFound, error.CategoryInfo.Category);
+            }
+            Assert.Empty(s.Invoke(complete));
+        }
+        finally
+        {
+            CertManagerTestSupport.EnsureCrd(_k);
+        }
     }
 
     private static string CertificateTestSites_B64(string s) => Convert.ToBase64String(Encoding.ASCII.GetBytes(s));

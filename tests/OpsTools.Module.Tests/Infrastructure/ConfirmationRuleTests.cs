@@ -721,15 +721,6 @@ public sealed class ConfirmationRuleCertificateTests : IDisposable
     }
 }
 
-/// <summary>A theory that needs custom resources on the API server: skipped, with the reason the certificate tests give, where they crash it.</summary>
-public sealed class CustomResourceTheoryAttribute : TheoryAttribute
-{
-    public CustomResourceTheoryAttribute()
-    {
-        if (CertManagerTestSupport.CustomResourcesUnavailable is { } why) Skip = why;
-    }
-}
-
 /// <summary>cert-manager Certificates (KubeCluster with the Certificate CRD): the Certificate's spec and status and its secret, read with plain REST calls.</summary>
 [Collection("Kubernetes")]
 public sealed class ConfirmationRuleCertManagerTests(KubeClusterFixture fixture)
@@ -737,7 +728,7 @@ public sealed class ConfirmationRuleCertManagerTests(KubeClusterFixture fixture)
     public static readonly string[] Commands = { "Update-CertManagerCertificate" };
     public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
 
-    [CustomResourceTheory]
+    [Theory]
     [MemberData(nameof(Cases))]
     public void Nothing_changes_in_the_cluster(string command, string mode)
     {

@@ -93,6 +93,7 @@ public class QueueStatusTests
         Thread.Sleep(1500);
         redis.CliWithInput(string.Join("\n", Enumerable.Range(1, 200).Select(i => $"RPUSH triage n{i}")) + "\n");
         var grown = s.Invoke("$before | Get-QueueStatus @Redis");
+        Assert.Equal(new[] { "email", "triage" }, grown.Select(g => (string)P(g, "Name")!).Order()); // the readings' text binds to -Name too: no extra queue
         var t = Q(grown, "triage");
         Assert.Equal(200L, P(t, "Growth"));
         Assert.True((double)P(t, "GrowthPerMinute")! > 600);

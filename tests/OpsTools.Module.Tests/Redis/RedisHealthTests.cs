@@ -132,6 +132,67 @@ public class RedisHealthTests
     }
 
     [Fact]
+    public void A_server_that_requires_client_certificates_takes_the_certificate_and_key_files_and_refuses_a_client_without_one()
+    {
+        using var redis = RedisServer.Start(new RedisServerOptions { Tls = true, TlsAuthClients = true });
+        redis.TlsCli("SET", "seen-through-tls", "yes");
+        var keyText = File.ReadAllText(redis.ClientKeyFile!);
+        var keyLine = keyText.Split('\n')[1]; // a line of the key's base64: must never show
+        using var s = new ModuleSession();
+        s.Invoke(redis.PowerShellSetup(tls: true));
+        var ok = s.Run("Get-RedisHealth @Redis -Check Reachable, Keyspace -Verbose");
+        Assert.Empty(ok.Errors);
+        Assert.Equal("Healthy", P(Only(ok.Output, "Reachable"), "Status")!.ToString());
+        Assert.Equal(1L, Convert.ToInt64(P(Only(ok.Output, "Keyspace"), "Value"), CultureInfo.InvariantCulture));
+        Assert.Contains(ok.Verbose, v => v.Contains("client certificate " + redis.ClientCertificateFile));
+        // Keys through the same connection, and redis-cli (with its own --cert/--key) sees what OpsTools wrote.
+        var keys = s.Invoke("Get-RedisKey @Redis -Pattern 'seen-*'");
+        Assert.Equal("seen-through-tls", P(Assert.Single(keys), "Key"));
+
+        // Without a certificate, or with one from a CA the server does not trust: one Critical result that says TLS, no key text anywhere.
+        var without = s.Run($"Get-RedisHealth -Server 127.0.0.1 -Port {redis.TlsPort} -CaCertificate '{redis.CaFile}' -Check Reachable -TimeoutSec 3");
+        var r = Only(without.Output, "Reachable");
+        Assert.Equal("Critical", P(r, "Status")!.ToString());
+        Assert.Contains((string)P(r, "ErrorId")!, new[] { "RedisTlsFailed", "RedisUnreachable" });
+        var stranger = s.Run($"Get-RedisHealth -Server 127.0.0.1 -Port {redis.TlsPort} -CaCertificate '{redis.CaFile}' -ClientCertificate '{redis.StrangerCertificateFile}' -ClientKey '{redis.StrangerKeyFile}' -Check Reachable -TimeoutSec 3");
+        Assert.Equal("Critical", P(Only(stranger.Output, "Reachable"), "Status")!.ToString());
+
+        // A key that does not belong to the certificate, and a missing file: clear errors that name the files, never their content.
+        var mismatch = s.Run($"Get-RedisHealth -Server 127.0.0.1 -Port {redis.TlsPort} -CaCertificate '{redis.CaFile}' -ClientCertificate '{redis.ClientCertificateFile}' -ClientKey '{redis.StrangerKeyFile}' -Check Reachable -TimeoutSec 3");
+        var mismatchText = (mismatch.Terminating?.Message ?? "") + (mismatch.Terminating as IContainsErrorRecord)?.ErrorRecord.FullyQualifiedErrorId + string.Join("\n", mismatch.Output.Select(o => P(o, "Message") + " " + P(o, "ErrorId")).Concat(mismatch.Errors.Select(e => e.FullyQualifiedErrorId + " " + e.Exception.Message)));
+        Assert.Contains("RedisClientCertificateInvalid", mismatchText);
+        Assert.Contains(redis.StrangerKeyFile!, mismatchText);
+        var missing = s.Run($"Get-RedisHealth -Server 127.0.0.1 -Port {redis.TlsPort} -ClientCertificate '{redis.Directory}/nope.pem' -Check Reachable");
+        var missingError = (missing.Terminating as IContainsErrorRecord)?.ErrorRecord ?? Assert.Single(missing.Errors); // statement-terminating: the error stream of a script
+        Assert.Equal("RedisClientCertificateNotFound", missingError.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Empty(missing.Output);
+
+        // The environment file's Redis section names the files relative to itself.
+        var envDir = Directory.CreateTempSubdirectory("opstools-redis-env-").FullName;
+        try
+        {
+            File.Copy(redis.ClientCertificateFile!, Path.Combine(envDir, "ops.crt"));
+            File.Copy(redis.ClientKeyFile!, Path.Combine(envDir, "ops.key"));
+            File.WriteAllText(Path.Combine(envDir, "cache.ops.psd1"),
+                $"@{{ Name = 'cache'; Redis = @{{ Host = '127.0.0.1'; Port = {redis.TlsPort}; CaCertificate = '{redis.CaFile}'; ClientCertificate = 'ops.crt'; ClientKey = 'ops.key' }} }}");
+            var env = s.Run($"Get-RedisHealth -Environment '{Path.Combine(envDir, "cache.ops.psd1")}' -Check Reachable -TimeoutSec 5");
+            Assert.Empty(env.Errors);
+            Assert.Equal("Healthy", P(Only(env.Output, "Reachable"), "Status")!.ToString());
+            File.WriteAllText(Path.Combine(envDir, "bad.ops.psd1"), "@{ Name = 'bad'; Redis = @{ Host = '127.0.0.1'; ClientKey = 'ops.key' } }");
+            var bad = s.Run($"Get-RedisHealth -Environment '{Path.Combine(envDir, "bad.ops.psd1")}' -Check Reachable");
+            Assert.Contains("ClientKey: a key without its certificate", (bad.Terminating?.Message ?? "") + string.Join(" ", bad.Errors.Select(e => e.Exception.Message)));
+        }
+        finally { Directory.Delete(envDir, true); }
+
+        var everything = string.Join("\n", new[] { ok, without, stranger, mismatch, missing }.SelectMany(x =>
+            x.Output.SelectMany(o => o.Properties.Select(p => p.Value?.ToString() ?? "")).Concat(x.Errors.Select(e => e.ToString() + e.Exception)).Concat(x.Verbose)
+             .Append(x.Terminating?.ToString() ?? "")));
+        Assert.DoesNotContain(keyLine, everything);
+        Assert.DoesNotContain("PRIVATE KEY", everything);
+        Assert.Equal("yes", redis.TlsCli("GET", "seen-through-tls").Trim());
+    }
+
+    [Fact]
     public void A_server_that_is_down_is_one_critical_result_and_the_next_check_after_a_restart_is_healthy_again()
     {
         using var redis = RedisServer.Start();

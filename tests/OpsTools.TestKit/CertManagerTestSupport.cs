@@ -1,9 +1,8 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
-using OpsTools.TestKit;
 
-namespace OpsTools.Module.Tests.Certificates;
+namespace OpsTools.TestKit;
 
 /// <summary>
 /// cert-manager's Certificate CustomResourceDefinition (cert-manager.io/v1, as cert-manager publishes it: the fields
@@ -14,18 +13,6 @@ namespace OpsTools.Module.Tests.Certificates;
 /// </summary>
 public static class CertManagerTestSupport
 {
-    /// <summary>
-    /// Why custom resources cannot be tested here, or null when they can: the tests' kube-apiserver 1.20.2 (built from Debian's
-    /// source with Go 1.19) vendors reflect2 1.0.1, whose map iteration faults under Go >= 1.18: the API server dies
-    /// ("fatal error: fault") on the first custom resource it decodes, taking every later Kubernetes test with it.
-    /// A real cluster (OPSTOOLS_TEST_KUBECONFIG) or an API server built with reflect2 1.0.2 (OPSTOOLS_KUBE_CUSTOM_RESOURCES=1) runs them.
-    /// </summary>
-    public static string? CustomResourcesUnavailable =>
-        !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OPSTOOLS_TEST_KUBECONFIG")) || Environment.GetEnvironmentVariable("OPSTOOLS_KUBE_CUSTOM_RESOURCES") == "1"
-            ? null
-            : "the test kube-apiserver 1.20.2 (Go 1.19, vendored reflect2 1.0.1) crashes on the first custom resource it decodes; " +
-              "set OPSTOOLS_TEST_KUBECONFIG to a real cluster, or OPSTOOLS_KUBE_CUSTOM_RESOURCES=1 with an API server built with reflect2 1.0.2";
-
     public const string CrdName = "certificates.cert-manager.io";
 
     public static void EnsureCrd(KubeCluster k)
@@ -129,6 +116,15 @@ public static class CertManagerTestSupport
             var established = (c?["status"]?["conditions"] as JsonArray)?.Any(x => (string?)x?["type"] == "Established" && (string?)x?["status"] == "True") == true;
             return established && k.Api.TryGet("/apis/cert-manager.io/v1") is not null;
         }, TimeSpan.FromSeconds(60), "the Certificate CRD to be established");
+    }
+
+    /// <summary>Removes the Certificate CRD (a cluster without cert-manager) and waits until the API server no longer serves cert-manager.io/v1; EnsureCrd puts it back.</summary>
+    public static void DeleteCrd(KubeCluster k)
+    {
+        if (k.Api.TryGet($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CrdName}") is not null)
+            k.Api.Delete($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CrdName}");
+        KubeCluster.WaitFor(() => k.Api.TryGet($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CrdName}") is null && k.Api.TryGet("/apis/cert-manager.io/v1") is null,
+            TimeSpan.FromSeconds(60), "the Certificate CRD to be gone");
     }
 
     public static string Base64(string s) => Convert.ToBase64String(Encoding.ASCII.GetBytes(s));
@@ -247,14 +243,5 @@ public static class CertManagerTestSupport
             _stop.Cancel();
             try { _loop.Wait(5000); } catch (AggregateException) { }
         }
-    }
-}
-
-/// <summary>A fact that needs custom resources on the API server (see CertManagerTestSupport.CustomResourcesUnavailable); skipped, saying why, where they crash it.</summary>
-public sealed class CustomResourceFactAttribute : FactAttribute
-{
-    public CustomResourceFactAttribute()
-    {
-        if (CertManagerTestSupport.CustomResourcesUnavailable is { } why) Skip = why;
     }
 }
