@@ -36,6 +36,7 @@
         'Formats/PgBouncer.format.ps1xml'
         'Formats/Logs.format.ps1xml'
         'Formats/Certificates.format.ps1xml'
+        'Formats/Notifications.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Assert-CheckResult'
@@ -98,6 +99,7 @@
         'Restore-Directory'
         'Resume-Rollout'
         'Search-Log'
+        'Send-OpsNotification'
         'Set-Autoscaler'
         'Set-DbSetting'
         'Set-DeploymentAnnotation'

@@ -68,6 +68,8 @@ public sealed class OpsEnvironment
     public LogSettings? Logs { get; set; }
     /// <summary>Certificates to check: endpoints, files, Kubernetes (<c>Certificates</c>), or null when the file has none.</summary>
     public CertificateSettings? Certificates { get; set; }
+    /// <summary>Where and when to tell people: notification targets, default target and level, state file (<c>Notifications</c>), or null.</summary>
+    public NotificationSettings? Notifications { get; set; }
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>
