@@ -51,14 +51,16 @@ public sealed class NotificationTests : IDisposable
                         @{ Name = 'teamscard'; Service = 'Teams'; Format = 'Card'; UrlVariable = '{{Var("TEAMSCARD", _rx.TeamsWebhook(bareCard: true).ToString())}}' }
                         @{ Name = 'pager'; Service = 'PagerDuty'; KeyVariable = '{{Var("PD", _rx.RoutingKey)}}'; Uri = '{{_rx.PagerDuty}}' }
                         @{ Name = 'genie'; Service = 'Opsgenie'; KeyVariable = '{{Var("OG", _rx.OpsgenieKey)}}'; Uri = '{{_rx.Opsgenie}}' }
-                        @{ Name = 'hook'; Service = 'Webhook'; UrlVariable = '{{Var("HOOK", _rx.Webhook().ToString())}}'; Template = '{"summary": {{title}}, "env": {{environment}}, "n": {{count}}, "items": {{problems}}}' }
+                        @{ Name = 'hook'; Service = 'Webhook'; UrlVariable = '{{Var("HOOK", _rx.Webhook().ToString())}}'; Template = '@@TEMPLATE@@' }
                         {{extraTargets}}
                     )
                 }
             }
-            """, new UTF8Encoding(false));
+            """.Replace("@@TEMPLATE@@", HookTemplate), new UTF8Encoding(false));
         return path;
     }
+
+    private const string HookTemplate = "{\"summary\": {{title}}, \"env\": {{environment}}, \"n\": {{count}}, \"items\": {{problems}}}";
 
     private static ModuleSession Session(string env)
     {
@@ -274,7 +276,7 @@ public sealed class NotificationTests : IDisposable
         var healed = s.Run("@(New-Result 'DbHealth' 'db1' Healthy 'ok'; New-Result 'RedisHealth' 'cache1' Healthy 'ok') | Send-OpsNotification -Environment $envFile -Target genie");
         Assert.Empty(healed.Errors);
         Assert.Empty(_rx.OpsgenieOpen);
-        Assert.Contains(_rx.Requests, q => q.Path.EndsWith("/opstools%3Aprod%3ADbHealth%3Adb1/close", StringComparison.Ordinal) && q.Query.Contains("identifierType=alias"));
+        Assert.Contains(_rx.Requests, q => q.Path.EndsWith("/opstools:prod:DbHealth:db1/close", StringComparison.Ordinal) && q.Query.Contains("identifierType=alias"));
     }
 
     [Fact]
