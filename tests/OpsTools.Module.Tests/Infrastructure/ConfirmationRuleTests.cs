@@ -109,6 +109,7 @@ public sealed class ConfirmationRuleCoverageTests
             .Concat(ConfirmationRuleMetricsTests.Commands)
             .Concat(ConfirmationRuleCertificateTests.Commands)
             .Concat(ConfirmationRuleCertManagerTests.Commands)
+            .Concat(OpsTools.Module.Tests.Notifications.ConfirmationRuleNotificationTests.Commands)
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var missing = declared.Where(c => !covered.Contains(c)).ToArray();
         Assert.True(missing.Length == 0,
