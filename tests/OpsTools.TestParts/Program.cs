@@ -1,4 +1,4 @@
-// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics
+// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics, notify
 //
 // Starts the real parts of the test suite (the same TestKit classes the xUnit tests use), prints one line
 //   OPSTOOLS-PARTS {json}
@@ -19,6 +19,10 @@
 //   docker.project <prefix>                 answers a fresh Compose project name
 //   metrics.drive <count> <code> <ms>       sends requests to the metrics app's /api/work
 //   metrics.queue <n>                       sets the app's triage_queue_size gauge
+//   notify.requests <path-prefix>           answers the requests the notification receiver got there, as a JSON array
+//                                           of { Path, Query, Body } (the body as the exact UTF-8 text received)
+//   notify.script <path-prefix> <status> [retry-after]   queues one answer (429 with Retry-After, 5xx) for that path
+//   notify.violations                       answers the format problems the receiver found (JSON array)
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -26,9 +30,9 @@ using Microsoft.AspNetCore.Http;
 using OpsTools.TestKit;
 
 var wanted = args.Select(a => a.ToLowerInvariant()).ToHashSet();
-if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics"]).Any())
+if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics", "notify"]).Any())
 {
-    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics>...");
+    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics|notify>...");
     return 2;
 }
 
@@ -38,6 +42,7 @@ PgCluster? pg = null;
 KubeCluster? kube = null;
 DockerEngine? docker = null;
 MetricsApp? metricsApp = null;
+NotificationReceiver? notify = null;
 try
 {
     if (wanted.Contains("http"))
@@ -93,6 +98,19 @@ try
         {
             ["AppBase"] = metricsApp.Base.ToString().TrimEnd('/'), ["MetricsUri"] = metricsApp.MetricsUri.ToString(),
             ["PrometheusUri"] = stack.PrometheusUri.ToString().TrimEnd('/'), ["AlertmanagerUri"] = stack.AlertmanagerUri.ToString().TrimEnd('/'),
+        };
+    }
+
+    if (wanted.Contains("notify"))
+    {
+        // Stands in for Slack, Teams, PagerDuty, Opsgenie and a webhook (the URLs and keys a real service would give).
+        notify = new NotificationReceiver();
+        disposables.Push(notify);
+        info["notify"] = new JsonObject
+        {
+            ["SlackWebhook"] = notify.SlackWebhook().ToString(), ["SlackApi"] = notify.SlackApi.ToString(), ["SlackToken"] = notify.SlackToken,
+            ["TeamsWebhook"] = notify.TeamsWebhook().ToString(), ["PagerDuty"] = notify.PagerDuty.ToString(), ["RoutingKey"] = notify.RoutingKey,
+            ["Opsgenie"] = notify.Opsgenie.ToString(), ["OpsgenieKey"] = notify.OpsgenieKey, ["Webhook"] = notify.Webhook().ToString(),
         };
     }
 
@@ -157,6 +175,14 @@ string Handle(string line)
         }
         case "metrics.drive": Need(metricsApp).DriveAsync(int.Parse(words[1]), int.Parse(words[2]), int.Parse(words[3])).GetAwaiter().GetResult(); return "";
         case "metrics.queue": Need(metricsApp).QueueSize.Set(double.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture)); return "";
+        case "notify.requests":
+            return new JsonArray(Need(notify).To(words.ElementAtOrDefault(1) ?? "/")
+                .Select(r => (JsonNode)new JsonObject { ["Path"] = r.Path, ["Query"] = r.Query, ["Body"] = r.Body }).ToArray()).ToJsonString();
+        case "notify.script":
+            Need(notify).Script(words[1], new NotificationReceiver.Answer(int.Parse(words[2]), words[2] == "429" ? "rate_limited" : "error",
+                words.Length > 3 ? int.Parse(words[3]) : null));
+            return "";
+        case "notify.violations": return new JsonArray(Need(notify).Violations.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()).ToJsonString();
         default: throw new ArgumentException($"unknown command '{words[0]}'");
     }
 }
