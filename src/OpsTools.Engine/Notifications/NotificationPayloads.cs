@@ -255,7 +255,9 @@ public static class NotificationPayloads
             if (bytes <= PagerDutyByteLimit) return new Payload(json, truncated, 1);
             // Too big: the longest detail is cut (and says so) until it fits.
             var longest = d.Where(kv => kv.Value is not null).OrderByDescending(kv => kv.Value!.Length).First();
-            d[longest.Key] = Cut(longest.Value!, Math.Max(0, longest.Value!.Length - (bytes - PagerDutyByteLimit) - 200), "… (cut: PagerDuty's 512 KB limit)");
+            var big = longest.Value!;
+            var bytesPerChar = Math.Max(1.0, NotificationJson.Utf8.GetByteCount(big) / (double)Math.Max(1, big.Length));
+            d[longest.Key] = Cut(big, Math.Max(0, (int)(big.Length - (bytes - PagerDutyByteLimit) / bytesPerChar) - 100), "… (cut: PagerDuty's 512 KB limit)");
             truncated = true;
         }
     }
