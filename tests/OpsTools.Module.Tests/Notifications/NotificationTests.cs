@@ -34,12 +34,13 @@ public sealed class NotificationTests : IDisposable
     }
 
     /// <summary>An environment file with one target of each kind pointing at the receiver.</summary>
-    private string EnvFile(string extraTargets = "", string defaultTarget = "slack")
+    private string EnvFile(string extraTargets = "", string defaultTarget = "slack", string extraSections = "")
     {
         var path = Path.Combine(_dir, "prod.ops.psd1");
         File.WriteAllText(path, $$"""
             @{
                 Name = 'prod'
+                {{extraSections}}
                 Notifications = @{
                     Default = '{{defaultTarget}}'
                     Level = 'Warning'
@@ -321,5 +322,34 @@ public sealed class NotificationTests : IDisposable
         var r = s.Run($"Get-OpsEnvironment -Path '{path}'");
         var text = r.Terminating?.Message ?? string.Join("\n", r.Errors.Select(e => e.ToString()));
         Assert.Contains("name the variable that holds them with UrlVariable", text);
+    }
+
+    [Fact]
+    public void Ctrl_C_while_waiting_for_Retry_After_stops_the_command_at_once()
+    {
+        using var s = Session(EnvFile());
+        _rx.Script("/slack/services/", new NotificationReceiver.Answer(429, "rate_limited", 30));
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1.5));
+        var sw = Stopwatch.StartNew();
+        var r = s.Run(Problems + "; $results | Send-OpsNotification -Environment $envFile -Target slack", stop.Token);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
+        Assert.True(r.Terminating is null or System.Management.Automation.PipelineStoppedException, r.Terminating?.ToString());
+        Assert.Empty(r.Output); // stopped while waiting: no result, and no second request
+        Assert.Single(_rx.To("/slack/services/"));
+    }
+
+    [Fact]
+    public void The_daily_check_with_Notify_sends_its_summary_to_the_default_target_and_outputs_only_check_results()
+    {
+        var dead = $"http://127.0.0.1:{HealthServer.FreePort()}/health";
+        using var s = Session(EnvFile(extraSections: $"AppHealth = @( @{{ Name = 'api'; Uri = '{dead}' }} )"));
+        var r = s.Run("Invoke-DailyCheck -Environment $envFile -Skip Disk, Memory -TimeoutSec 2 -Notify");
+        Assert.Null(r.Terminating);
+        Assert.NotEmpty(r.Output);
+        Assert.All(r.Output, o => Assert.Contains("OpsTools.CheckResult", o.TypeNames));
+        var sent = _rx.To("/slack/services/").Single().Body;
+        Assert.Contains("*Critical* `AppHealth` " + dead, sent);
+        Assert.Empty(r.Warnings);
+        NoViolations();
     }
 }
