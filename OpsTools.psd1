@@ -37,6 +37,7 @@
         'Formats/Logs.format.ps1xml'
         'Formats/Certificates.format.ps1xml'
         'Formats/Incidents.format.ps1xml'
+        'Formats/Notifications.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Assert-CheckResult'
@@ -100,6 +101,7 @@
         'Restore-Directory'
         'Resume-Rollout'
         'Search-Log'
+        'Send-OpsNotification'
         'Set-Autoscaler'
         'Set-DbSetting'
         'Set-DeploymentAnnotation'

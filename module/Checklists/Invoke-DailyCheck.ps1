@@ -17,7 +17,9 @@ function Invoke-DailyCheck {
         [string[]] $Skip = @(),
 
         [ValidateRange(0.1, 3600)]
-        [double] $TimeoutSec
+        [double] $TimeoutSec,
+
+        [switch] $Notify
     )
 
     process {
@@ -85,6 +87,8 @@ function Invoke-DailyCheck {
         if ('Redis' -notin $Skip -and $Environment -and $Environment.Redis) { & $run 'RedisHealth' 'Redis' { Get-OpsRedisCheck -OpsEnvironment $Environment } }
         if ('Queues' -notin $Skip -and $Environment -and $Environment.Queues.Count -gt 0) { & $run 'QueueStatus' 'Queues' { Get-OpsQueueCheck -OpsEnvironment $Environment } }
         if ('PgBouncer' -notin $Skip -and $Environment -and $Environment.PgBouncer) { & $run 'PgBouncerPool' 'PgBouncer' { Get-OpsPgBouncerCheck -OpsEnvironment $Environment } }
+
+        if ($Notify) { Send-OpsChecklistNotification -OpsEnvironment $Environment -Collector $results -Activity 'Daily check' }
 
         # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
         if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Daily check' -Target $envName -Quiet }

@@ -15,7 +15,9 @@ function Invoke-MonthlyReview {
         [string[]] $Instance,
 
         [ValidateSet('None', 'Warning', 'Critical')]
-        [string] $FailOn = 'None'
+        [string] $FailOn = 'None',
+
+        [switch] $Notify
     )
 
     process {
@@ -35,6 +37,8 @@ function Invoke-MonthlyReview {
         Invoke-OpsCheckStep -StepCheck 'BackupFreshness' -StepArea 'Backup' -EnvironmentName $envName -Collector $results -Step {
             Get-OpsBackupCheck -OpsEnvironment $Environment
         }
+
+        if ($Notify) { Send-OpsChecklistNotification -OpsEnvironment $Environment -Collector $results -Activity 'Monthly review' }
 
         # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
         if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Monthly review' -Target $envName -Quiet }

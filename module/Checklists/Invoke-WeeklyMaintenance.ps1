@@ -26,7 +26,9 @@ function Invoke-WeeklyMaintenance {
         [int] $Top = 10,
 
         [ValidateSet('None', 'Warning', 'Critical')]
-        [string] $FailOn = 'None'
+        [string] $FailOn = 'None',
+
+        [switch] $Notify
     )
 
     process {
@@ -191,6 +193,8 @@ function Invoke-WeeklyMaintenance {
         if ($Environment.Certificates -and 'Certificates' -notin $Skip) {
             Invoke-OpsCheckStep -StepCheck 'Certificate' -StepArea 'Certificates' -EnvironmentName $envName -Collector $results -Step { Get-OpsCertificateCheck -OpsEnvironment $Environment }
         }
+
+        if ($Notify) { Send-OpsChecklistNotification -OpsEnvironment $Environment -Collector $results -Activity 'Weekly maintenance' }
 
         # -FailOn ends the calling script (pwsh -File/-Command exit 1), not just this statement: see Assert-CheckResult.
         if ($FailOn -ne 'None') { $results | Assert-CheckResult -FailOn $FailOn -Activity 'Weekly maintenance' -Target $envName -Quiet }

@@ -1,4 +1,4 @@
-// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics, certs, redis, pgbouncer
+// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics, certs, redis, pgbouncer, notify
 //
 // Starts the real parts of the test suite (the same TestKit classes the xUnit tests use), prints one line
 //   OPSTOOLS-PARTS {json}
@@ -19,6 +19,10 @@
 //   docker.project <prefix>                 answers a fresh Compose project name
 //   metrics.drive <count> <code> <ms>       sends requests to the metrics app's /api/work
 //   metrics.queue <n>                       sets the app's triage_queue_size gauge
+//   notify.requests <path-prefix>           answers the requests the notification receiver got there, as a JSON array
+//                                           of { Path, Query, Body } (the body as the exact UTF-8 text received)
+//   notify.script <path-prefix> <status> [retry-after]   queues one answer (429 with Retry-After, 5xx) for that path
+//   notify.violations                       answers the format problems the receiver found (JSON array)
 //   certs.secret <ns> <name> <site>         a kubernetes.io/tls secret holding the site's certificate (and the CA as ca.crt)
 //   certs.certmanager <ns> <name> <site>    the cert-manager Certificate CRD (once), a Certificate <name> with secret <name>-tls
 //                                           holding the site's certificate, and the status cert-manager's controller would write
@@ -39,9 +43,9 @@ using Microsoft.AspNetCore.Http;
 using OpsTools.TestKit;
 
 var wanted = args.Select(a => a.ToLowerInvariant()).ToHashSet();
-if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics", "certs", "redis", "pgbouncer"]).Any())
+if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics", "certs", "redis", "pgbouncer", "notify"]).Any())
 {
-    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics|certs|redis|pgbouncer>...");
+    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics|certs|redis|pgbouncer|notify>...");
     return 2;
 }
 
@@ -56,6 +60,7 @@ var sites = new Dictionary<string, System.Security.Cryptography.X509Certificates
 RedisServer? redis = null;
 PgBouncer? bouncer = null;
 var clients = new List<System.Diagnostics.Process>();
+NotificationReceiver? notify = null;
 try
 {
     if (wanted.Contains("http"))
@@ -170,6 +175,19 @@ try
         };
     }
 
+    if (wanted.Contains("notify"))
+    {
+        // Stands in for Slack, Teams, PagerDuty, Opsgenie and a webhook (the URLs and keys a real service would give).
+        notify = new NotificationReceiver();
+        disposables.Push(notify);
+        info["notify"] = new JsonObject
+        {
+            ["SlackWebhook"] = notify.SlackWebhook().ToString(), ["SlackApi"] = notify.SlackApi.ToString(), ["SlackToken"] = notify.SlackToken,
+            ["TeamsWebhook"] = notify.TeamsWebhook().ToString(), ["PagerDuty"] = notify.PagerDuty.ToString(), ["RoutingKey"] = notify.RoutingKey,
+            ["Opsgenie"] = notify.Opsgenie.ToString(), ["OpsgenieKey"] = notify.OpsgenieKey, ["Webhook"] = notify.Webhook().ToString(),
+        };
+    }
+
     Console.Out.WriteLine("OPSTOOLS-PARTS " + info.ToJsonString());
     Console.Out.Flush();
 
@@ -262,6 +280,14 @@ string Handle(string line)
             for (var i = 0; i < int.Parse(words[1]); i++) clients.Add(Need(bouncer).StartClient($"SELECT pg_sleep({int.Parse(words[2])})"));
             return "";
         case "pgb.pool": return string.Join(';', Need(bouncer).PoolRow().Select(kv => $"{kv.Key}={kv.Value}"));
+        case "notify.requests":
+            return new JsonArray(Need(notify).To(words.ElementAtOrDefault(1) ?? "/")
+                .Select(r => (JsonNode)new JsonObject { ["Path"] = r.Path, ["Query"] = r.Query, ["Body"] = r.Body }).ToArray()).ToJsonString();
+        case "notify.script":
+            Need(notify).Script(words[1], new NotificationReceiver.Answer(int.Parse(words[2]), words[2] == "429" ? "rate_limited" : "error",
+                words.Length > 3 ? int.Parse(words[3]) : null));
+            return "";
+        case "notify.violations": return new JsonArray(Need(notify).Violations.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()).ToJsonString();
         default: throw new ArgumentException($"unknown command '{words[0]}'");
     }
 }

@@ -18,6 +18,7 @@ public static class EnvironmentReader
         "Prometheus", "Alertmanager", "AppFigures", "AppActions",
         "Redis", "Queues", "PgBouncer",
         "Incidents",
+        "Notifications",
     };
 
     public static OpsEnvironment Read(IDictionary<string, object?> data, string? path)
@@ -57,6 +58,7 @@ public static class EnvironmentReader
 
         MetricsSettingsReader.Read(data, source, env);
         DataStoreSettingsReader.Read(data, env, source, path);
+        NotificationSettingsReader.Read(data, env, source, path);
         if (TryGet(data, "Logs", out var logs) && logs is not null)
             env.Logs = ReadLogs(AsTable(logs, $"{source}: Logs"), $"{source}: Logs", path);
         if (TryGet(data, "Certificates", out var certificates) && certificates is not null)

@@ -13,27 +13,15 @@ public static class KubeReadChangeWrite
     /// <summary>Attempts before a run of 409 Conflicts is reported.</summary>
     public const int MaxAttempts = 10;
 
-    /// <summary>The wait before attempt <paramref name="next"/> (2 and 3: none; then 5·2^n ms, at most 200 ms, times 0.5-1.5).</summary>
-    public static TimeSpan Backoff(int next) =>
-        next <= 3 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Min(200, 5 << Math.Min(next - 1, 10)) * (0.5 + Random.Shared.NextDouble()));
+    /// <summary>The wait before attempt <paramref name="next"/> (2 and 3: none; then 5·2^n ms, at most 200 ms, times 0.5-1.5): <see cref="Retry.Backoff"/>.</summary>
+    public static TimeSpan Backoff(int next) => Retry.Backoff(next, immediate: 2, baseMs: 40, capMs: 200);
 
     /// <summary>
     /// Runs <paramref name="attempt"/> (given the attempt number, from 1; from 2 on it must read the object again) until it
     /// returns or throws something other than a 409; <paramref name="onConflict"/> hears of each retry (the next attempt's number).
+    /// The loop is the shared <see cref="Retry.RunAsync"/>.
     /// </summary>
-    public static async Task<T> RunAsync<T>(Func<int, Task<T>> attempt, Action<int>? onConflict, CancellationToken ct)
-    {
-        for (var n = 1; ; n++)
-        {
-            try
-            {
-                return await attempt(n).ConfigureAwait(false);
-            }
-            catch (Exception e) when (KubeErrors.IsConflict(e) && n < MaxAttempts)
-            {
-                onConflict?.Invoke(n + 1);
-                if (Backoff(n + 1) is { } wait && wait > TimeSpan.Zero) await Task.Delay(wait, ct).ConfigureAwait(false);
-            }
-        }
-    }
+    public static Task<T> RunAsync<T>(Func<int, Task<T>> attempt, Action<int>? onConflict, CancellationToken ct) =>
+        Retry.RunAsync(attempt, o => o.Exception is { } e && KubeErrors.IsConflict(e) ? Backoff(o.Attempt + 1) : null, MaxAttempts,
+            (next, _) => onConflict?.Invoke(next), ct);
 }

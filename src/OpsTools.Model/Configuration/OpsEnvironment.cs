@@ -70,6 +70,8 @@ public sealed class OpsEnvironment
     public CertificateSettings? Certificates { get; set; }
     /// <summary>Where incident folders live and who is told (<c>Incidents</c>), or null when the file has none.</summary>
     public IncidentSettings? Incidents { get; set; }
+    /// <summary>Where and when to tell people: notification targets, default target and level, state file (<c>Notifications</c>), or null.</summary>
+    public NotificationSettings? Notifications { get; set; }
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>
     public ThresholdSet Thresholds { get; set; } = new();
     /// <summary>Every top-level section of the file as read (Databases, Kubernetes, Docker, Logs, Backup ...).</summary>

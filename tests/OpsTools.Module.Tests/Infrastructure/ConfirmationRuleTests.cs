@@ -110,6 +110,7 @@ public sealed class ConfirmationRuleCoverageTests
             .Concat(ConfirmationRuleCertificateTests.Commands)
             .Concat(ConfirmationRuleCertManagerTests.Commands)
             .Concat(ConfirmationRuleIncidentTests.Commands)
+            .Concat(OpsTools.Module.Tests.Notifications.ConfirmationRuleNotificationTests.Commands)
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var missing = declared.Where(c => !covered.Contains(c)).ToArray();
         Assert.True(missing.Length == 0,
