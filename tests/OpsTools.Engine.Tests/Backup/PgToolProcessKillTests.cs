@@ -17,17 +17,24 @@ public sealed class PgToolProcessKillTests
         catch (IOException) { return false; }
     }
 
+    private static string CommandLine(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline"); }
+        catch (IOException) { return ""; } // ended meanwhile
+    }
+
     [Fact]
     public async Task Cancelling_a_run_kills_the_child_and_its_children_within_a_fraction_of_a_second()
     {
         if (!OperatingSystem.IsLinux()) return;
-        var psi = PgToolProcess.ToolStartInfo("/bin/sh", new[] { "-c", "sleep 300 & sleep 300 & wait" });
+        var marker = "opstools-kill-" + Guid.NewGuid().ToString("N")[..8];
+        var psi = PgToolProcess.ToolStartInfo("/bin/sh", new[] { "-c", "sleep 300 & sleep 300 & wait", marker });
         using var cts = new CancellationTokenSource();
         var run = PgToolProcess.RunAsync(psi, null, null, cts.Token);
         List<int>? tree = null;
         for (var w = Stopwatch.StartNew(); w.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(20))
         {
-            var shells = Process.GetProcessesByName("sh").Where(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("sleep 300 & sleep 300")).ToList();
+            var shells = Process.GetProcessesByName("sh").Where(p => CommandLine(p.Id).Contains(marker, StringComparison.Ordinal)).ToList();
             if (shells.Count == 1 && PgToolProcess.Descendants(shells[0].Id) is { Count: 2 } d) { tree = d.Append(shells[0].Id).ToList(); break; }
         }
         Assert.NotNull(tree); // the shell and its two sleeps, found through /proc/<pid>/task/*/children
