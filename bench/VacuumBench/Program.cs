@@ -3,16 +3,20 @@ using System.Globalization;
 using Npgsql;
 using OpsTools.TestKit;
 
-// Usage: dotnet run -c Release --project bench/VacuumBench [-- tables rowsPerTable repetitions jobs]
+// Usage: dotnet run -c Release --project bench/VacuumBench [-- tables rowsPerTable repetitions jobs scope]
+// scope: "tables" (default: both sides vacuum exactly the benchmark's tables t001..tNNN: -Table t* against vacuumdb -t ... -t ...)
+//        or "all" (every relation of the database, system catalogs included: -All against plain vacuumdb).
 var tables = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 100;
 var rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 80_000;
 var repetitions = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
 var jobs = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 2;
+var scope = args.Length > 4 ? args[4] : "tables";
+if (scope is not ("tables" or "all")) throw new ArgumentException("scope is 'tables' or 'all'");
 
 using var pg = PgCluster.Start();
 var vacuumdb = Path.Combine(pg.BinDirectory ?? throw new InvalidOperationException("needs a throwaway cluster (not OPSTOOLS_TEST_PG)"), "vacuumdb");
 var db = pg.CreateDatabase("vacbench");
-Console.WriteLine($"VacuumBench: {tables} tables x {rows} rows, PostgreSQL {pg.MajorVersion} at {pg.Host}:{pg.Port}, {jobs} jobs, {repetitions} repetitions");
+Console.WriteLine($"VacuumBench: {tables} tables x {rows} rows, PostgreSQL {pg.MajorVersion} at {pg.Host}:{pg.Port}, {jobs} jobs, {repetitions} repetitions, scope {scope}");
 Console.WriteLine($"  machine: {Environment.ProcessorCount} CPU(s), {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 
 // Load fast: INSERT ... SELECT generate_series over 4 connections.
@@ -50,8 +54,12 @@ long MakeDead()
 
 using var session = new ModuleSession();
 session.Invoke(pg.PowerShellSetup(db));
-var script = $"$r = Invoke-DbVacuum @Pg -All -Parallel {jobs}; @($r | Where-Object Succeeded).Count";
-var expectedTables = pg.Scalar<long>("SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'm') AND relpersistence <> 't'", db);
+var script = scope == "all"
+    ? $"$r = Invoke-DbVacuum @Pg -All -Parallel {jobs}; @($r | Where-Object Succeeded).Count"
+    : $"$r = Invoke-DbVacuum @Pg -Schema public -Table 't*' -Parallel {jobs}; @($r | Where-Object Succeeded).Count";
+var expectedTables = scope == "all"
+    ? pg.Scalar<long>("SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'm') AND relpersistence <> 't'", db)
+    : tables;
 
 var clientCpuMs = new List<double>();
 double RunOpsTools()
@@ -73,6 +81,8 @@ double RunVacuumdb()
     var psi = new ProcessStartInfo(vacuumdb) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
     foreach (var a in new[] { "-j", jobs.ToString(CultureInfo.InvariantCulture), "-h", pg.Host, "-p", pg.Port.ToString(CultureInfo.InvariantCulture), "-U", pg.User, "-d", db })
         psi.ArgumentList.Add(a);
+    if (scope == "tables")
+        for (var i = 1; i <= tables; i++) { psi.ArgumentList.Add("-t"); psi.ArgumentList.Add($"public.t{i:000}"); }
     psi.Environment["PGPASSWORD"] = pg.Password;
     var t = Stopwatch.StartNew();
     using var p = Process.Start(psi)!;
@@ -91,7 +101,9 @@ MakeDead(); RunVacuumdb();
 var ops = new List<double>();
 var vdb = new List<double>();
 Console.WriteLine();
-Console.WriteLine("| run | dead tuples before | Invoke-DbVacuum -All -Parallel " + jobs + " | vacuumdb -j " + jobs + " |");
+Console.WriteLine(scope == "all"
+    ? "| run | dead tuples before | Invoke-DbVacuum -All -Parallel " + jobs + " | vacuumdb -j " + jobs + " |"
+    : $"| run | dead tuples before | Invoke-DbVacuum -Table t* -Parallel {jobs} | vacuumdb -j {jobs} -t (x{tables}) |");
 Console.WriteLine("| --- | ---: | ---: | ---: |");
 for (var rep = 1; rep <= repetitions; rep++)
 {

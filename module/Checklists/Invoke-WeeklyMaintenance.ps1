@@ -14,7 +14,7 @@ function Invoke-WeeklyMaintenance {
         [SupportsWildcards()]
         [string[]] $Instance,
 
-        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune', 'LogCleanup', 'Certificates')]
+        [ValidateSet('VacuumStatus', 'Vacuum', 'SlowQueries', 'TableSizes', 'IndexAdvice', 'RestoreDrill', 'Retention', 'ImagePrune', 'LogCleanup', 'Certificates', 'ScratchDatabases')]
         [string[]] $Skip = @(),
 
         [switch] $PruneAllImages,
@@ -150,6 +150,10 @@ function Invoke-WeeklyMaintenance {
                         -MissingMessage "No good backup of '{0}' to drill in the store $store." -Action 'Restore drill into a scratch database'
                 }
             }
+        }
+        # Scratch databases a killed restore or drill left on the servers (after the drills, whose own are gone by then).
+        if ($databases.Count -gt 0 -and 'ScratchDatabases' -notin $Skip) {
+            Invoke-OpsCheckStep -StepCheck 'ScratchDatabase' -StepArea 'Backup' -EnvironmentName $envName -Collector $results -Step { Get-OpsScratchDatabaseCheck -OpsEnvironment $Environment -DatabaseEntries $databases }
         }
         if ($store -and 'Retention' -notin $Skip) {
             Invoke-OpsCheckStep -StepCheck 'BackupRetention' -StepArea 'Backup' -EnvironmentName $envName -Collector $results -Step {

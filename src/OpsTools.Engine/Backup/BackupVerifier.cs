@@ -254,6 +254,41 @@ public static class BackupVerifier
         r.ScratchDatabase = scratch;
 
         progress?.Invoke(new BackupTestProgress("Creating the scratch database " + scratch));
+        // One session owns the scratch database from before it exists until it is dropped (Get-DbScratchDatabase: Owned while the drill
+        // runs, Orphaned if this host dies); the drill goes on without it when it cannot be had (the drill itself then says why).
+        NpgsqlConnection? owner = null;
+        try
+        {
+            owner = await server.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await DbScratch.ClaimAsync(owner, scratch, ApplicationName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or OpsToolsException && !cancellationToken.IsCancellationRequested)
+        {
+            log?.Invoke($"No owner session for {scratch}: {Redaction.ScrubText(e.Message)}");
+            await ReleaseOwnerAsync(owner).ConfigureAwait(false);
+            owner = null;
+        }
+        try
+        {
+            await DrillOwnedAsync(server, owner, scratch, manifest, archive, isDirectory, tool, r, progress, log, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ReleaseOwnerAsync(owner).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Closes a scratch owner session for good (not back to the pool), which releases its lock.</summary>
+    internal static async Task ReleaseOwnerAsync(NpgsqlConnection? owner)
+    {
+        if (owner is null) return;
+        try { await owner.DisposeAsync().ConfigureAwait(false); } catch (NpgsqlException) { }
+        NpgsqlConnection.ClearPool(owner);
+    }
+
+    private static async Task DrillOwnedAsync(PgTarget server, NpgsqlConnection? owner, string scratch, BackupManifest manifest, string archive, bool isDirectory, PgTool tool,
+        BackupTestResult r, Action<BackupTestProgress>? progress, Action<string>? log, CancellationToken cancellationToken)
+    {
         try
         {
             await using var c = await server.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -278,7 +313,7 @@ public static class BackupVerifier
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             // Ctrl+C while CREATE DATABASE ran: it may have been created all the same.
-            await DropScratchAsync(server, scratch, log).ConfigureAwait(false);
+            await DropScratchAsync(server, scratch, log, owner).ConfigureAwait(false);
             throw;
         }
 
@@ -290,7 +325,7 @@ public static class BackupVerifier
         {
             // Always, also on failure and Ctrl+C: not with the caller's token, and bounded.
             progress?.Invoke(new BackupTestProgress("Dropping the scratch database " + scratch));
-            var (dropped, error) = await DropScratchAsync(server, scratch, log).ConfigureAwait(false);
+            var (dropped, error) = await DropScratchAsync(server, scratch, log, owner).ConfigureAwait(false);
             r.ScratchDropped = dropped;
             if (!dropped)
             {
@@ -381,13 +416,19 @@ public static class BackupVerifier
     }
 
     /// <summary>Drops the scratch database (terminating its sessions) and confirms it is gone. Never throws.</summary>
-    internal static async Task<(bool Dropped, string? Error)> DropScratchAsync(PgTarget server, string scratch, Action<string>? log)
+    /// <remarks>
+    /// With <paramref name="open"/> (the scratch database's owner session, idle and already connected to the server) the drop runs on it:
+    /// no new connection and authentication after Ctrl+C, which is most of what a cancelled restore waits for.
+    /// </remarks>
+    internal static async Task<(bool Dropped, string? Error)> DropScratchAsync(PgTarget server, string scratch, Action<string>? log, NpgsqlConnection? open = null)
     {
         using var timeout = new CancellationTokenSource(DropTimeout);
         try
         {
-            await using var c = await server.OpenAsync(timeout.Token).ConfigureAwait(false);
-            using var unpool = new Unpool(c);
+            var reuse = open is { State: System.Data.ConnectionState.Open };
+            await using var opened = reuse ? null : await server.OpenAsync(timeout.Token).ConfigureAwait(false);
+            var c = reuse ? open! : opened!;
+            using var unpool = reuse ? null : new Unpool(c);
             var q = PgSql.QuoteIdent(scratch);
             for (var attempt = 1; ; attempt++)
             {

@@ -149,6 +149,8 @@ public static class DatabaseRestorer
                 });
             }
             log?.Invoke($"Advisory lock ({LockClass}, hashtext('{into}')) taken: no other Restore-Backup can run onto {PgSql.QuoteIdent(into)} meanwhile.");
+            // The same session owns the new database before it exists (Get-DbScratchDatabase: Owned while this runs, Orphaned if this host dies).
+            await DbScratch.ClaimAsync(held, plan.NewDatabase, ApplicationName, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException || (e is OpsToolsException { ErrorId: not "RestoreInProgress" }))
         {
@@ -163,7 +165,7 @@ public static class DatabaseRestorer
         }
         try
         {
-            return await RestoreLockedAsync(plan, progress, log, cancellationToken).ConfigureAwait(false);
+            return await RestoreLockedAsync(plan, held, progress, log, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -194,7 +196,7 @@ public static class DatabaseRestorer
             $"server session {r.GetInt32(0)}, application '{r.GetString(1)}', from {r.GetString(2)} as {r.GetString(4)}, started {r.GetDateTime(3).ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z");
     }
 
-    private static async Task<RestoreResult> RestoreLockedAsync(RestorePlan plan, Action<string>? progress, Action<string>? log, CancellationToken cancellationToken)
+    private static async Task<RestoreResult> RestoreLockedAsync(RestorePlan plan, NpgsqlConnection? owner, Action<string>? progress, Action<string>? log, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var req = plan.Request;
@@ -253,7 +255,7 @@ public static class DatabaseRestorer
         catch (Exception) when (cancellationToken.IsCancellationRequested && createSent)
         {
             // Ctrl+C while CREATE DATABASE ran: it may have been created all the same.
-            await BackupVerifier.DropScratchAsync(admin, plan.NewDatabase, log).ConfigureAwait(false);
+            await BackupVerifier.DropScratchAsync(admin, plan.NewDatabase, log, owner).ConfigureAwait(false);
             throw;
         }
         catch (PostgresException e) when (e.SqlState is "23505" or "42P04")
@@ -393,7 +395,7 @@ public static class DatabaseRestorer
         async Task<string> DropNewAsync()
         {
             progress?.Invoke("Dropping " + plan.NewDatabase);
-            var (dropped, error) = await BackupVerifier.DropScratchAsync(admin, plan.NewDatabase, log).ConfigureAwait(false);
+            var (dropped, error) = await BackupVerifier.DropScratchAsync(admin, plan.NewDatabase, log, owner).ConfigureAwait(false);
             var truth = dropped
                 ? $" The new database {PgSql.QuoteIdent(plan.NewDatabase)} was dropped."
                 : $" WARNING: the new database {PgSql.QuoteIdent(plan.NewDatabase)} could NOT be dropped ({error}): drop it by hand (DROP DATABASE {PgSql.QuoteIdent(plan.NewDatabase)} WITH (FORCE)).";

@@ -168,13 +168,64 @@ public static class PgToolProcess
         return s.Length > 4000 ? "..." + s[^4000..] : s;
     }
 
-    /// <summary>Kills the process and everything it started; never throws.</summary>
+    /// <summary>
+    /// Kills the process and everything it started; never throws. On Linux the tree is read from /proc/&lt;pid&gt;/task/*/children
+    /// (only this process's own descendants): Process.Kill(entireProcessTree: true) reads every process of the machine first, which
+    /// took 0.4-0.65 s of a cancelled restore's second on a busy host. Elsewhere, or when that file is missing, .NET's tree kill.
+    /// </summary>
     public static void KillTree(Process process)
     {
-        try { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+        try
+        {
+            if (process.HasExited) return;
+            if (OperatingSystem.IsLinux() && Descendants(process.Id) is { } descendants)
+            {
+                process.Kill(); // the root first (SIGKILL): it starts nothing more
+                foreach (var pid in descendants)
+                {
+                    try { using var child = Process.GetProcessById(pid); child.Kill(); }
+                    catch (ArgumentException) { } // gone already
+                    catch (InvalidOperationException) { }
+                    catch (System.ComponentModel.Win32Exception) { }
+                }
+                return;
+            }
+            process.Kill(entireProcessTree: true);
+        }
         catch (InvalidOperationException) { }
         catch (System.ComponentModel.Win32Exception) { }
         catch (NotSupportedException) { }
+    }
+
+    /// <summary>Every descendant of <paramref name="root"/> from /proc/&lt;pid&gt;/task/&lt;tid&gt;/children; null when the kernel has no such file.</summary>
+    internal static List<int>? Descendants(int root)
+    {
+        if (!File.Exists($"/proc/{root}/task/{root}/children")) return null;
+        var result = new List<int>();
+        var pending = new Stack<int>();
+        pending.Push(root);
+        while (pending.Count > 0 && result.Count < 10_000)
+        {
+            var pid = pending.Pop();
+            string[] tasks;
+            try { tasks = Directory.GetDirectories($"/proc/{pid}/task"); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            foreach (var task in tasks)
+            {
+                string text;
+                try { text = File.ReadAllText(Path.Combine(task, "children")); }
+                catch (IOException) { continue; }
+                catch (UnauthorizedAccessException) { continue; }
+                foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    if (int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var child))
+                    {
+                        result.Add(child);
+                        pending.Push(child);
+                    }
+            }
+        }
+        return result;
     }
 
     /// <summary>Keeps the tail of a child's standard error (all of it up to a limit).</summary>

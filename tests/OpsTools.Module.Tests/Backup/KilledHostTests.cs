@@ -79,10 +79,15 @@ public sealed class KilledHostTests : IDisposable
         catch (IOException) { return false; }
     }
 
-    [Fact(Skip = "Unverified: pg_dump/pg_restore now start through setpriv --pdeathsig KILL from a long-lived launcher thread (checked by hand: " +
-                 "a child started that way dies with a kill -9 of pwsh), but in one run of this test on the loaded shared machine pg_restore was " +
-                 "still alive 5 s after the kill; the other runs failed on a race of the test itself (fixed). Unskip and run it on a quiet machine.")]
-    public void Kill_9_of_the_pwsh_running_Restore_Backup_takes_pg_restore_with_it_within_seconds()
+    /// <remarks>
+    /// pg_restore is started through setpriv --pdeathsig KILL from one long-lived launcher thread (the parent-death signal is tied to
+    /// the thread that forked). The kernel sends it as soon as that thread exits, which for a SIGKILLed pwsh is when the scheduler gets
+    /// to it. The earlier misses came from killing the wrong process: /tmp/pwshtool/pwsh is a dotnet-tool shim whose child runs PowerShell.
+    /// The new database the killed restore leaves is reported by Get-DbScratchDatabase: Owned (by this pwsh's process id) while it runs,
+    /// Orphaned once the host is gone, and Remove-DbScratchDatabase drops it.
+    /// </remarks>
+    [Fact]
+    public void Kill_9_of_the_pwsh_running_Restore_Backup_takes_pg_restore_with_it_and_leaves_an_orphan_that_Remove_DbScratchDatabase_drops()
     {
         var db = Pg.CreateDatabase("kh");
         _databases.Add(db);
@@ -102,6 +107,7 @@ public sealed class KilledHostTests : IDisposable
         _databases.Add(copy);
         var script = Path.Combine(_root, "restore.ps1");
         File.WriteAllText(script,
+            $"$PID | Set-Content -LiteralPath {Q(Path.Combine(_root, "host.pid"))}\n" +
             $"Import-Module {Q(RepoPaths.ModuleManifest)}\n" + Pg.PowerShellSetup(db) + "\n" +
             $"Get-Backup -Path {Q(store)} -Name {Q(db)} -Latest | Restore-Backup @Pg -AsDatabase {Q(copy)} -Force\n");
         var psi = new ProcessStartInfo(Pwsh()) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -130,9 +136,19 @@ public sealed class KilledHostTests : IDisposable
         }
         Assert.True(restorePid != 0, host.HasExited ? $"pwsh ended (exit {host.ExitCode}) before pg_restore was seen" : "pg_restore never started");
         Thread.Sleep(300); // it is connected and writing
+        using var checker = new ModuleSession();
+        var setup = Pg.PowerShellSetup("postgres") + "; ";
+        var owned = Assert.Single(checker.Run(setup + $"Get-DbScratchDatabase @Pg -Name '{db}_restore_*'").Output);
+        Assert.Equal("Owned", RunResult.Prop(owned, "State")!.ToString());
+        Assert.Equal(int.Parse(File.ReadAllText(Path.Combine(_root, "host.pid")).Trim()), RunResult.Prop(owned, "OwnerProcessId"));
+        var scratch = (string)RunResult.Prop(owned, "Name")!;
+        _databases.Add(scratch);
         _log.WriteLine(string.Join(" | ", File.ReadAllLines($"/proc/{restorePid}/status").Where(l => l.StartsWith("PPid") || l.StartsWith("State") || l.StartsWith("Tgid"))));
-        _log.WriteLine($"kill -9 pwsh {host.Id}; its pg_restore is {restorePid}");
-        host.Kill(entireProcessTree: false); // SIGKILL to pwsh alone: what kill -9 does
+        // The process to kill is the one that runs PowerShell ($PID): a dotnet-tool pwsh (/tmp/pwshtool/pwsh) is only a shim that starts
+        // it as a child, and killing the shim leaves PowerShell, and so pg_restore, running (what made this test fail before).
+        var hostPid = int.Parse(File.ReadAllText(Path.Combine(_root, "host.pid")).Trim());
+        _log.WriteLine($"kill -9 pwsh {hostPid} (started as {host.Id}); its pg_restore is {restorePid}");
+        using (var powershell = Process.GetProcessById(hostPid)) powershell.Kill(entireProcessTree: false); // SIGKILL to pwsh alone: what kill -9 does
         host.WaitForExit(10_000);
 
         var gone = Stopwatch.StartNew();
@@ -143,9 +159,15 @@ public sealed class KilledHostTests : IDisposable
         Assert.False(alive, $"pg_restore {restorePid} was still running {gone.Elapsed.TotalSeconds:0.0} s after its pwsh was killed");
         _log.WriteLine($"pg_restore gone {gone.ElapsedMilliseconds} ms after the kill");
 
-        // What the killed restore leaves on the server is the half-filled <db>_restore_<stamp> database: found by name.
-        foreach (var left in Pg.Scalar<string>($"SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE '{db}\\_restore\\_%'")?.Split(',') ?? Array.Empty<string>())
-            if (left.Length > 0) _databases.Add(left);
+        // What the killed restore leaves on the server is the half-filled <db>_restore_<stamp> database, without an owner now.
+        string state = "";
+        for (var w = Stopwatch.StartNew(); w.Elapsed < TimeSpan.FromSeconds(10); Thread.Sleep(100))
+            if ((state = RunResult.Prop(Assert.Single(checker.Run(setup + $"Get-DbScratchDatabase @Pg -Name {Q(scratch)}").Output), "State")!.ToString()!) == "Orphaned") break;
+        Assert.Equal("Orphaned", state);
+        var removed = checker.Run(setup + $"Remove-DbScratchDatabase @Pg -Name '{db}_restore_*' -Force");
+        Assert.Empty(removed.Errors);
+        Assert.Equal(scratch, RunResult.Prop(Assert.Single(removed.Output), "Name"));
+        Assert.Equal(0L, Pg.Scalar<long>($"SELECT count(*) FROM pg_database WHERE datname = {Q(scratch)}"));
     }
 
     [Fact]

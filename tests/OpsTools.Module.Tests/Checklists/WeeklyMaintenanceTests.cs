@@ -77,6 +77,43 @@ public sealed class WeeklyMaintenanceTests(PgClusterFixture fixture) : IDisposab
     }
 
     [Fact]
+    public void An_orphaned_restore_database_on_the_server_is_one_Warning_and_nothing_is_dropped()
+    {
+        var pg = fixture.Cluster;
+        var path = Prepare(out var db);
+        var orphan = db + "_restore_20261130T235959Z";
+        var owned = db + "_restore_20261206T120000Z";
+        pg.Exec($"CREATE DATABASE \"{orphan}\"");
+        pg.Exec($"CREATE DATABASE \"{owned}\"");
+        // The owned one: a live session holds its scratch lock, as a running Restore-Backup does.
+        var b = new Npgsql.NpgsqlConnectionStringBuilder(pg.ConnectionString("postgres")) { ApplicationName = "OpsTools Restore-Backup (pid 7 on elsewhere)", Pooling = false };
+        using var owner = new Npgsql.NpgsqlConnection(b.ConnectionString);
+        owner.Open();
+        using (var lockCmd = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({0x4F505343}, hashtext('{owned}'))", owner)) lockCmd.ExecuteNonQuery();
+        try
+        {
+            using var s = new ModuleSession();
+            var r = s.Run(Wrap($"Invoke-WeeklyMaintenance -Environment '{path}' -Skip VacuumStatus, Vacuum, SlowQueries, TableSizes, IndexAdvice"));
+            Assert.Null(r.Terminating);
+            var scratch = r.Output.Where(o => Str(o, "Check") == "ScratchDatabase").ToList();
+            var warning = Assert.Single(scratch, o => Str(o, "Target") == $"app/{orphan}");
+            Assert.Equal("Warning", Str(warning, "Status"));
+            Assert.Equal("Backup", Str(warning, "Area"));
+            Assert.Contains("Remove-DbScratchDatabase", Str(warning, "Message"));
+            Assert.DoesNotContain(scratch, o => Str(o, "Target").Contains(owned));
+            Assert.Contains(scratch, o => Str(o, "Target") == "gone" && Str(o, "Status") == "Unknown"); // the unreachable server: one Unknown
+            Assert.Equal(1L, pg.Scalar<long>($"SELECT count(*) FROM pg_database WHERE datname = '{orphan}'")); // reported, not dropped
+        }
+        finally
+        {
+            owner.Close();
+            pg.DropDatabase(orphan);
+            pg.DropDatabase(owned);
+            pg.DropDatabase(db);
+        }
+    }
+
+    [Fact]
     public void A_table_the_vacuum_cleaned_counts_as_it_is_after_the_vacuum_so_FailOn_Critical_passes()
     {
         var pg = fixture.Cluster;
@@ -118,7 +155,7 @@ public sealed class WeeklyMaintenanceTests(PgClusterFixture fixture) : IDisposab
             var error = r.Terminating is IContainsErrorRecord t ? t.ErrorRecord : Assert.Single(r.Errors);
             Assert.Equal("WeeklyMaintenanceFailed", error.FullyQualifiedErrorId.Split(',')[0]);
 
-            var only = s.Run(Wrap($"Invoke-WeeklyMaintenance -Environment '{path}' -Instance app -Skip Vacuum, SlowQueries, TableSizes -WhatIf"));
+            var only = s.Run(Wrap($"Invoke-WeeklyMaintenance -Environment '{path}' -Instance app -Skip Vacuum, SlowQueries, TableSizes, ScratchDatabases -WhatIf"));
             Assert.All(only.Output, o => Assert.Contains(Str(o, "Check"), new[] { "DbVacuum", "IndexAdvice" }));
         }
         finally { pg.DropDatabase(db); }

@@ -235,7 +235,7 @@ public sealed class ConfirmationRulePostgresTests(PgClusterFixture fixture) : ID
     public static readonly string[] Commands =
     {
         "Backup-Database", "Restore-Backup", "Test-Backup", "Stop-DbConnection", "Set-DbSetting", "Invoke-DbVacuum", "Invoke-DbReindex",
-        "Get-DbSlowQuery", "Invoke-WeeklyMaintenance", "Invoke-MonthlyReview",
+        "Get-DbSlowQuery", "Invoke-WeeklyMaintenance", "Invoke-MonthlyReview", "Remove-DbScratchDatabase",
     };
     public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
 
@@ -379,6 +379,16 @@ public sealed class ConfirmationRulePostgresTests(PgClusterFixture fixture) : ID
                     BackupNow(s, db);
                     var (path, pw) = Environment(db);
                     script = pw + $"Invoke-MonthlyReview -Environment {Q(path)} @@ | Out-Null";
+                    break;
+                }
+                case "Remove-DbScratchDatabase":
+                {
+                    // An orphan: a restore database nobody owns (no advisory lock) and nobody is connected to.
+                    var orphan = db + "_restore_20261201T000000Z";
+                    Pg.Exec($"CREATE DATABASE \"{orphan}\"");
+                    _databases.Add(orphan);
+                    Assert.Contains(orphan, DatabaseNames());
+                    script = Setup(db) + $"Remove-DbScratchDatabase @Pg -Name {Q(orphan)} @@";
                     break;
                 }
                 default:
