@@ -105,3 +105,38 @@ Describe 'Invoke-DailyCheck -Notify' {
         $r.StdOut | Should -Not -Match 'B0000TEST'
     }
 }
+
+Describe 'Incident updates' {
+    It 'posts INCIDENT DECLARED and RESOLVED to the incident''s target as one PagerDuty alert' {
+        $file = Join-Path $dir 'incident.ops.psd1'
+        Set-Content -LiteralPath $file -Value @"
+@{
+    Name = 'shop'
+    Incidents = @{ Path = '$(Join-Path $dir 'incidents')'; NotificationTarget = 'pager' }
+    Notifications = @{
+        Default = 'ops-slack'
+        Targets = @(
+            @{ Name = 'ops-slack'; Service = 'Slack'; UrlVariable = 'SHOP_SLACK_WEBHOOK' }
+            @{ Name = 'pager'; Service = 'PagerDuty'; KeyVariable = 'SHOP_PD_KEY'; Uri = '$($n.PagerDuty)' }
+        )
+    }
+}
+"@
+        $before = @(Get-Received '/pagerduty/').Count
+        $opened = New-Incident 'Checkout returns 500' P1 -Environment $file -Commander alice
+        $r1 = $opened | Send-OpsNotification -Environment $file -Confirm:$false
+        $r1.Status | Should -Be 'Accepted'
+        $r1.Target | Should -Be 'pager'
+        $r2 = Set-IncidentStatus $opened.Id Resolved 'Pool raised to 40' -Environment $file | Send-OpsNotification -Environment $file -Confirm:$false
+        $r2.Status | Should -Be 'Accepted'
+        $pd = @(Get-Received '/pagerduty/' | Select-Object -Skip $before | ForEach-Object { $_.Body | ConvertFrom-Json })
+        $pd.Count | Should -Be 2
+        $pd[0].event_action | Should -Be 'trigger'
+        $pd[0].dedup_key | Should -Be "opstools:incident:$($opened.Id)"
+        $pd[0].payload.severity | Should -Be 'critical'
+        $pd[0].payload.summary | Should -Match 'Checkout returns 500'
+        $pd[1].event_action | Should -Be 'resolve'
+        $pd[1].dedup_key | Should -Be $pd[0].dedup_key
+        Invoke-TestPart $parts 'notify.violations' | Should -Be '[]'
+    }
+}

@@ -7,6 +7,7 @@ using OpsTools.Commands.Infrastructure;
 using OpsTools.Configuration;
 using OpsTools.Engine.Notifications;
 using OpsTools.Engine.Security;
+using OpsTools.Incidents;
 using OpsTools.Notifications;
 
 namespace OpsTools.Commands.Notifications;
@@ -18,7 +19,8 @@ namespace OpsTools.Commands.Notifications;
 /// or from -Service with -Secret. Check results from the pipeline become one summary message (Slack, Teams, webhook)
 /// or one alert per problem with a stable dedup key from environment, check and target (PagerDuty, Opsgenie); a
 /// problem alerted by an earlier run that has healed is resolved (the state file). -Title/-Message post a plain
-/// message such as an incident update. Every delivery is a NotificationResult (Accepted, Rejected with the service's
+/// message; entries of an incident's timeline (New-Incident, Add-IncidentNote, Set-IncidentStatus) piped in post the
+/// runbooks' INCIDENT DECLARED / UPDATE / RESOLVED messages, one alert per incident. Every delivery is a NotificationResult (Accepted, Rejected with the service's
 /// reason, Failed); 429 waits for Retry-After and 5xx is retried with backoff. -WhatIf prints the exact payload,
 /// secrets masked.
 /// </para>
@@ -30,6 +32,7 @@ public sealed class SendOpsNotificationCommand : OpsCmdlet
 {
     private const string ResultsSet = "Results";
     private const string MessageSet = "Message";
+    private const string IncidentSet = "Incident";
 
     /// <summary>Check results (from any OpsTools check or checklist).</summary>
     [Parameter(ParameterSetName = ResultsSet, Mandatory = true, ValueFromPipeline = true)]
@@ -59,6 +62,15 @@ public sealed class SendOpsNotificationCommand : OpsCmdlet
     [Parameter(ParameterSetName = MessageSet)]
     [ValidateSet("Critical", "Error", "Warning", "Info")]
     public string Severity { get; set; } = "Info";
+
+    /// <summary>
+    /// Updates of an incident, from the pipeline: timeline entries (Add-IncidentNote, Set-IncidentStatus) or incidents
+    /// (New-Incident: its opening entry; Get-Incident: its latest). Each posts its Title and Text; the incident's id is the
+    /// dedup key (PagerDuty/Opsgenie: one alert per incident, resolved by the Resolved entry); the target defaults to the
+    /// incident's NotificationTarget.
+    /// </summary>
+    [Parameter(ParameterSetName = IncidentSet, Mandatory = true, ValueFromPipeline = true)]
+    public PSObject[] IncidentUpdate { get; set; } = Array.Empty<PSObject>();
 
     /// <summary>PagerDuty/Opsgenie: the alert's dedup key (default: from the environment and the title), so later updates and -Resolve reach the same alert.</summary>
     [Parameter(ParameterSetName = MessageSet)]
@@ -133,12 +145,26 @@ public sealed class SendOpsNotificationCommand : OpsCmdlet
     public int MaxAttempts { get; set; } = NotificationSender.DefaultMaxAttempts;
 
     private readonly List<CheckResult> _results = new();
+    private readonly List<IncidentTimelineEntry> _updates = new();
 
     protected override bool TallyOutput => false;
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         if (ParameterSetName == ResultsSet) _results.AddRange(InputObject.Where(r => r is not null));
+        if (ParameterSetName == IncidentSet)
+            foreach (var o in IncidentUpdate)
+            {
+                switch (o?.BaseObject)
+                {
+                    case IncidentTimelineEntry e: _updates.Add(e); break;
+                    case Incident i when i.Timeline.Count > 0: _updates.Add(i.Timeline[^1]); break;
+                    default:
+                        Error(new ErrorRecord(new ArgumentException($"Send-OpsNotification takes incidents and their timeline entries from the pipeline (New-Incident, Add-IncidentNote, Set-IncidentStatus), not {o?.BaseObject?.GetType().Name ?? "null"}."),
+                            "NotificationUnsupportedInput", ErrorCategory.InvalidArgument, o));
+                        break;
+                }
+            }
         return Task.CompletedTask;
     }
 
@@ -157,7 +183,8 @@ public sealed class SendOpsNotificationCommand : OpsCmdlet
         {
             if (settings is null || settings.Targets.Count == 0)
                 Fail(new ItemNotFoundException($"The environment '{Environment.Name}' has no Notifications targets (see about_OpsTools_Environments)."), "NotificationTargetNotFound", ErrorCategory.ObjectNotFound, Environment.Name);
-            var names = Target ?? (settings!.Default is { } d ? new[] { d } : settings.Targets.Count == 1 ? new[] { settings.Targets[0].Name } : null);
+            var fromIncident = ParameterSetName == IncidentSet ? _updates.Select(u => u.NotificationTarget).FirstOrDefault(n => !string.IsNullOrEmpty(n)) : null;
+            var names = Target ?? (fromIncident is not null ? new[] { fromIncident } : null) ?? (settings!.Default is { } d ? new[] { d } : settings.Targets.Count == 1 ? new[] { settings.Targets[0].Name } : null);
             if (names is null)
                 Fail(new ArgumentException($"The environment '{Environment.Name}' has {settings!.Targets.Count} notification targets and no Default: name them with -Target ({string.Join(", ", settings.Targets.Select(t => t.Name))})."),
                     "NotificationTargetAmbiguous", ErrorCategory.InvalidArgument, Environment.Name);
@@ -194,9 +221,13 @@ public sealed class SendOpsNotificationCommand : OpsCmdlet
             List<Delivery> deliveries;
             try
             {
-                deliveries = ParameterSetName == ResultsSet
-                    ? NotificationPlanner.ForResults(t, _results, level, envName, open, Always.IsPresent)
-                    : new List<Delivery> { NotificationPlanner.ForMessage(t, Title!, Message, Severity, envName, DedupKey, Resolve.IsPresent, open) };
+                deliveries = ParameterSetName switch
+                {
+                    ResultsSet => NotificationPlanner.ForResults(t, _results, level, envName, open, Always.IsPresent),
+                    IncidentSet => _updates.Select(u => NotificationPlanner.ForMessage(t, u.Title, u.Text, u.Severity == "Resolved" ? "Info" : u.Severity,
+                        envName, "opstools:incident:" + u.IncidentId, u.Severity == "Resolved", open)).ToList(),
+                    _ => new List<Delivery> { NotificationPlanner.ForMessage(t, Title!, Message, Severity, envName, DedupKey, Resolve.IsPresent, open) },
+                };
             }
             catch (OpsToolsException e) { Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.InvalidArgument, t.Name)); continue; }
             if (deliveries.Count == 0)
