@@ -184,7 +184,7 @@ public static class DbScratch
             {
                 s.State = DbScratchState.Dropped;
                 s.Dropped = true;
-                s.Message = $"Dropped the orphaned {PgSql.QuoteIdent(s.Name)}{(s.SizeBytes is { } b ? string.Create(CultureInfo.InvariantCulture, $" ({b / 1048576.0:0.0} MiB freed)") : "")}.";
+                s.Message = $"Dropped the orphaned {PgSql.QuoteIdent(s.Name)}{(s.SizeBytes is { } b ? $" ({ByteSize.Format(b)} freed)" : "")}.";
             }
             else s.Message = $"DROP DATABASE {PgSql.QuoteIdent(s.Name)} ran, but it is still listed in pg_database.";
         }

@@ -71,7 +71,7 @@ public sealed class BackupDatabaseCommand : DbCmdlet
                     {
                         StatusDescription = p.Phase switch
                         {
-                            "Dumping" => $"pg_dump: {p.BytesWritten / 1048576.0:0.0} MB written; rows counted in {p.TablesCounted} of {p.TablesTotal} tables",
+                            "Dumping" => $"pg_dump: {ByteSize.Format(p.BytesWritten)} written; rows counted in {p.TablesCounted} of {p.TablesTotal} tables",
                             "Hashing" => "computing the SHA-256 of the archive",
                             "Verifying" => "pg_restore --list: reading the archive's table of contents",
                             _ => p.Phase,
