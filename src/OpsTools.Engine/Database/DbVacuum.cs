@@ -334,13 +334,8 @@ public static class DbVacuumEngine
         return text + ".";
     }
 
-    internal static string Bytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.##} GB"),
-        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.##} MB"),
-        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.##} kB"),
-        _ => $"{bytes} bytes",
-    };
+    /// <summary>pg_size_pretty's units, as psql shows sizes (one ByteSize rule for every size the module prints).</summary>
+    internal static string Bytes(long bytes) => ByteSize.Format(bytes, ByteFormat.PostgresShort);
 
     private static DateTime? Utc(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal).ToUniversalTime(), DateTimeKind.Utc);

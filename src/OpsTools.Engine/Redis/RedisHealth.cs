@@ -131,7 +131,7 @@ public static class RedisHealth
             var ratio = D(info, "mem_fragmentation_ratio") ?? 0;
             var fragBytes = L(info, "mem_fragmentation_bytes") ?? 0;
             r.Value = ratio;
-            r.Threshold = $"warn > {o.FragmentationWarningRatio} with over {Bytes(DefragIgnoreBytes)} fragmented";
+            r.Threshold = $"warn > {o.FragmentationWarningRatio.ToString(CultureInfo.InvariantCulture)} with over {Bytes(DefragIgnoreBytes)} fragmented";
             if (ratio > o.FragmentationWarningRatio && fragBytes > DefragIgnoreBytes)
             {
                 r.Status = CheckStatus.Warning;
