@@ -41,6 +41,22 @@ Describe 'Database checks' {
     }
 }
 
+Describe 'Scratch databases' {
+    It 'lists an orphaned restore database, keeps it under -WhatIf, and drops it when confirmed' {
+        $name = "${db}_restore_20261201T021500Z"
+        $count = "pg.scalar $db SELECT count(*) FROM pg_database WHERE datname = '$name'"
+        Invoke-TestPart $parts "pg.exec $db CREATE DATABASE `"$name`"" | Out-Null
+        $s = Get-DbScratchDatabase @conn | Where-Object Name -eq $name
+        $s.State | Should -Be 'Orphaned'
+        ($s | Out-String -Width 80) -split "`n" | Where-Object { $_.TrimEnd().Length -gt 80 } | Should -BeNullOrEmpty
+        Remove-DbScratchDatabase @conn -Name $name -WhatIf
+        Invoke-TestPart $parts $count | Should -Be '1'
+        $r = Remove-DbScratchDatabase @conn -Name $name -Confirm:$false
+        $r.Dropped | Should -BeTrue
+        Invoke-TestPart $parts $count | Should -Be '0'
+    }
+}
+
 Describe 'Backups' {
     BeforeAll {
         $backup = Backup-Database @conn -Path $store

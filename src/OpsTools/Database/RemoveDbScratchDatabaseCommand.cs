@@ -70,7 +70,7 @@ public sealed class RemoveDbScratchDatabaseCommand : DbCmdlet
                         continue;
                     }
                     var size = s.SizeBytes is { } b ? ByteSize.Format(b) : "size unknown";
-                    var age = s.Age is { } a ? (a.TotalHours >= 1 ? $", created {a.TotalHours:0.#} h ago" : $", created {a.TotalMinutes:0} min ago") : "";
+                    var age = s.Age is { } a ? (a.TotalHours >= 1 ? FormattableString.Invariant($", created {a.TotalHours:0.#} h ago") : FormattableString.Invariant($", created {a.TotalMinutes:0} min ago")) : "";
                     if (!await ConfirmAsync($"{s.Name} ({s.Kind}, {size}{age}, no owner, no sessions) on {target.Host}:{target.Port}",
                             "DROP DATABASE (orphaned OpsTools scratch database)", force: Force).ConfigureAwait(false))
                         continue;
