@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Concurrent;
 using System.Management.Automation;
 
@@ -68,7 +69,14 @@ public abstract class OpsCmdlet : PSCmdlet, IDisposable
         Task? task = null;
         try
         {
-            task = Task.Run(() => work(_stop.Token));
+            task = Task.Run(() =>
+            {
+                // The work's messages, thresholds and reports go to logs, CI and other tools: numbers and dates in them
+                // are culture-invariant ("0.5 s", never "0,5 s"), in one place. The culture flows with the async work
+                // only; the host's console views keep the user's culture.
+                CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+                return work(_stop.Token);
+            });
             task.ContinueWith(_ => { try { pump.CompleteAdding(); } catch (ObjectDisposedException) { } }, TaskScheduler.Default);
             foreach (var action in pump.GetConsumingEnumerable())
                 action();
