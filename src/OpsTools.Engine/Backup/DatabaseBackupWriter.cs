@@ -317,7 +317,7 @@ public static class DatabaseBackupWriter
     private static OpsToolsException DiskFull(BackupStore store, Exception? inner, string note = "")
     {
         string free;
-        try { free = $"{ByteSize.Format(new DriveInfo(store.Root).AvailableFreeSpace)} free now"; }
+        try { free = string.Create(CultureInfo.InvariantCulture, $"{new DriveInfo(store.Root).AvailableFreeSpace / 1048576.0:0.0} MB free now"); }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException) { free = "free space unknown"; }
         return new OpsToolsException("BackupDiskFull", OpsErrorKind.OperationFailed,
             $"The backup store '{store.Root}' is full ({free}): the archive could not be written, the partial file was removed and no backup was recorded. " +
