@@ -274,10 +274,13 @@ public static class CheckCronJob
         var v = version.Split('/')[1];
         var ns = cj.Metadata.NamespaceProperty;
         var name = cj.Metadata.Name;
-        var json = KubernetesJson.Serialize(cj);
-        using var doc = JsonDocument.Parse(json);
-        var body = JsonSerializer.Deserialize<Dictionary<string, object?>>(json)!;
-        body["apiVersion"] = version;
+        // The typed object, with the version the server serves (the spec is the same for both).
+        System.Text.Json.Nodes.JsonNode Body()
+        {
+            var body = System.Text.Json.Nodes.JsonNode.Parse(KubernetesJson.Serialize(cj))!;
+            body["apiVersion"] = version;
+            return body;
+        }
         JsonElement old;
         try
         {
@@ -285,13 +288,11 @@ public static class CheckCronJob
         }
         catch (k8s.Autorest.HttpOperationException e) when (KubeErrors.IsNotFound(e))
         {
-            await target.Client.CustomObjects.CreateNamespacedCustomObjectAsync(body, "batch", v, ns, "cronjobs", cancellationToken: ct).ConfigureAwait(false);
+            await target.Client.CustomObjects.CreateNamespacedCustomObjectAsync(Body(), "batch", v, ns, "cronjobs", cancellationToken: ct).ConfigureAwait(false);
             return true;
         }
-        var meta = JsonSerializer.Deserialize<Dictionary<string, object?>>(doc.RootElement.GetProperty("metadata").GetRawText())!;
-        meta["resourceVersion"] = old.GetProperty("metadata").GetProperty("resourceVersion").GetString();
-        body["metadata"] = meta;
-        await target.Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(body, "batch", v, ns, "cronjobs", name, cancellationToken: ct).ConfigureAwait(false);
+        cj.Metadata.ResourceVersion = old.GetProperty("metadata").GetProperty("resourceVersion").GetString();
+        await target.Client.CustomObjects.ReplaceNamespacedCustomObjectAsync(Body(), "batch", v, ns, "cronjobs", name, cancellationToken: ct).ConfigureAwait(false);
         return false;
     }
 }
