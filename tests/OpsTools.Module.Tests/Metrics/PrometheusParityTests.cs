@@ -32,6 +32,12 @@ public class PrometheusParityTests
                 // One scrape more, so that the sample at this timestamp is surely one taken after the traffic stopped.
                 await Task.Delay(1500);
                 var ts = await _stack.Prometheus.QueryAsync("max(timestamp(http_request_duration_seconds_count{job=\"app\"}))");
+                // Right after a scrape the instant query can come back empty for a moment: ask again within the deadline.
+                if (ts.GetArrayLength() != 1)
+                {
+                    if (DateTime.UtcNow > until) throw new TimeoutException($"Prometheus showed {total} requests but no sample timestamp: {ts}\n{_stack.Prometheus.Logs}");
+                    continue;
+                }
                 return (long)Math.Round(double.Parse(ts[0].GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture) * 1000);
             }
             if (DateTime.UtcNow > until) throw new TimeoutException($"Prometheus never showed {total} requests: {r}\n{_stack.Prometheus.Logs}");
