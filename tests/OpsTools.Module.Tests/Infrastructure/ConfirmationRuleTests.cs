@@ -434,7 +434,10 @@ public sealed class ConfirmationRuleDockerTests(DockerEngineFixture fixture) : I
             .Aggregate("", (a, b) => a + b + "\n");
 
     private string Images() =>
-        "images: " + _d.Docker("images", "-aq", "--no-trunc", "--filter", $"label=opstools.confirm={_id}").ReplaceLineEndings(",");
+        // Sorted: docker lists images by creation time, and the LABEL and RUN layers of one build share a second, so their order
+        // is not stable between two listings.
+        "images: " + string.Join(",", _d.Docker("images", "-aq", "--no-trunc", "--filter", $"label=opstools.confirm={_id}")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Order(StringComparer.Ordinal));
 
     /// <summary>An image no container uses, labelled for this test only (docker build, legacy builder).</summary>
     private void UnusedImage()
