@@ -3,7 +3,9 @@
     NestedModules        = @('OpsTools.dll')
     # The output types, so [OpsTools.CheckResult] resolves in scripts from the start. Small and
     # dependency-free; the engine and third-party assemblies load later, in their own context.
-    RequiredAssemblies   = @('OpsTools.Model.dll')
+    # OpsTools.dll (the cmdlets, loaded anyway as the nested module) comes first too, because the types
+    # file below names its RemoteResultConverter, and PowerShell reads types files before nested modules.
+    RequiredAssemblies   = @('OpsTools.Model.dll', 'OpsTools.dll')
     ModuleVersion        = '0.1.0'
     GUID                 = '5b0f8f0e-7d8e-4c53-9a55-2f4d0c6e1a01'
     Author               = 'OpsTools maintainers'
@@ -12,6 +14,8 @@
     Description          = 'Production runbooks as PowerShell commands: health and host checks, PostgreSQL maintenance, provable backups, Kubernetes/OpenShift and Docker/Compose operations, reports and checklists that return objects.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
+    # Remoting: results serialized deep enough and turned back into typed objects on the caller's side.
+    TypesToProcess       = @('Types/OpsTools.types.ps1xml')
     FormatsToProcess     = @(
         'Formats/OpsTools.format.ps1xml'
         'Formats/Health.format.ps1xml'
@@ -131,6 +135,7 @@
     )
     FunctionsToExport    = @(
         'Invoke-DailyCheck'
+        'Invoke-FleetCheck'
         'Invoke-MonthlyReview'
         'Invoke-WeeklyMaintenance'
     )

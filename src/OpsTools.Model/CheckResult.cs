@@ -55,6 +55,12 @@ public class CheckResult
     /// <summary>The environment the check ran for, when one was given.</summary>
     public string? Environment { get; set; }
 
+    /// <summary>
+    /// The host the check ran on when it ran there through PowerShell remoting (Invoke-FleetCheck, or Invoke-Command with
+    /// OpsTools imported here); empty when it ran in this session.
+    /// </summary>
+    public string? ComputerName { get; set; }
+
     /// <summary>True when the status is Warning, Critical or Unknown.</summary>
     public bool IsProblem => Status != CheckStatus.Healthy;
 

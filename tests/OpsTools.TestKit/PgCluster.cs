@@ -63,7 +63,7 @@ public sealed class PgCluster : IDisposable
         var password = "pw-" + Guid.NewGuid().ToString("N")[..16];
         File.WriteAllText(Path.Combine(dir, "pwfile"), password + "\n");
         Directory.CreateDirectory(Path.Combine(dir, "sock"));
-        if (asPostgres) Run("chown", "-R", "postgres:postgres", dir);
+        if (asPostgres) TestProcess.Run("chown", "-R", "postgres:postgres", dir);
 
         var port = HealthServer.FreePort();
         var cluster = new PgCluster(dir, bin, asPostgres, port, password);
@@ -89,7 +89,7 @@ public sealed class PgCluster : IDisposable
             File.WriteAllText(Path.Combine(data, "server.crt"), certPem);
             File.WriteAllText(Path.Combine(data, "server.key"), keyPem);
             File.SetUnixFileMode(Path.Combine(data, "server.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            if (asPostgres) Run("chown", "postgres:postgres", Path.Combine(data, "server.crt"), Path.Combine(data, "server.key"));
+            if (asPostgres) TestProcess.Run("chown", "postgres:postgres", Path.Combine(data, "server.crt"), Path.Combine(data, "server.key"));
             conf.AppendLine("ssl = on").AppendLine("ssl_cert_file = 'server.crt'").AppendLine("ssl_key_file = 'server.key'");
         }
         var confPath = Path.Combine(dir, "data", "postgresql.conf");
@@ -191,21 +191,8 @@ public sealed class PgCluster : IDisposable
     private void Pg(string tool, params string[] args)
     {
         var exe = Path.Combine(_bin!, tool);
-        if (_asPostgres) Run("runuser", new[] { "-u", "postgres", "--", exe }.Concat(args).ToArray());
-        else Run(exe, args);
-    }
-
-    private static string Run(string exe, params string[] args)
-    {
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/" };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromSeconds(120))) { p.Kill(true); throw new InvalidOperationException($"{exe} timed out"); }
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"{exe} {string.Join(' ', args)} failed ({p.ExitCode}): {stderr.Result}{stdout.Result}");
-        return stdout.Result;
+        if (_asPostgres) TestProcess.Run("runuser", new[] { "-u", "postgres", "--", exe }.Concat(args).ToArray());
+        else TestProcess.Run(exe, args);
     }
 
     private static string? FindBin()

@@ -1,4 +1,4 @@
-// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics, certs, redis, pgbouncer, notify
+// Usage: OpsTools.TestParts <part>...     parts: http, postgres, docker, kube, metrics, certs, redis, pgbouncer, notify, ssh
 //
 // Starts the real parts of the test suite (the same TestKit classes the xUnit tests use), prints one line
 //   OPSTOOLS-PARTS {json}
@@ -32,10 +32,16 @@
 //   redis.cli <args...>                     runs redis-cli on the plain port, answers its output with lines joined by '|'
 //   pgb.hold <n> <seconds>                  starts n psql clients through PgBouncer that each hold a server for <seconds>
 //   pgb.pool                                SHOW POOLS of the pooled database as psql reads it: cl_active=..;cl_waiting=..;...
+//   ssh.host [count]                        starts more sshd hosts without OpsTools, answers their ports joined by ','
+//   ssh.install <port> [version]            copies the built module (out/OpsTools/<version>) into that host's user module path,
+//                                           the manifest saying [version] when given (a host with another OpsTools)
+//   ssh.versions <port>                     the OpsTools versions in that host's user module path, joined by ','
 //
 // Parts: certs (Kestrel TLS sites under a throwaway CA: valid 90 days, expiring in 5, expired, self-signed, wrong host; a
 // folder with a PEM bundle, a DER file and a key file), redis (redis-server with a password on a plain port and a TLS port
-// that requires client certificates), pgbouncer (pgbouncer 1.18, pool of 2, in front of the postgres part, started with it).
+// that requires client certificates), pgbouncer (pgbouncer 1.18, pool of 2, in front of the postgres part, started with it),
+// ssh (PowerShell remoting hosts: sshd instances on loopback with pwsh as the powershell subsystem and key authentication,
+// none with OpsTools yet, and a port nothing listens on: a host that is down).
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -43,9 +49,9 @@ using Microsoft.AspNetCore.Http;
 using OpsTools.TestKit;
 
 var wanted = args.Select(a => a.ToLowerInvariant()).ToHashSet();
-if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics", "certs", "redis", "pgbouncer", "notify"]).Any())
+if (wanted.Count == 0 || wanted.Except(["http", "postgres", "docker", "kube", "metrics", "certs", "redis", "pgbouncer", "notify", "ssh"]).Any())
 {
-    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics|certs|redis|pgbouncer|notify>...");
+    Console.Error.WriteLine("usage: OpsTools.TestParts <http|postgres|docker|kube|metrics|certs|redis|pgbouncer|notify|ssh>...");
     return 2;
 }
 
@@ -61,6 +67,7 @@ RedisServer? redis = null;
 PgBouncer? bouncer = null;
 var clients = new List<System.Diagnostics.Process>();
 NotificationReceiver? notify = null;
+var sshHosts = new Dictionary<int, SshHost>();
 try
 {
     if (wanted.Contains("http"))
@@ -188,6 +195,25 @@ try
         };
     }
 
+    if (wanted.Contains("ssh"))
+    {
+        // Three hosts, started together (each sshd is quick; each session later starts its own pwsh).
+        foreach (var h in new[] { 0, 1, 2 }.AsParallel().Select(_ => SshHost.Start()).ToList())
+        {
+            sshHosts[h.Port] = h;
+            disposables.Push(h);
+        }
+        var (dotnet, dll) = SshHost.Pwsh();
+        info["ssh"] = new JsonObject
+        {
+            ["HostName"] = SshHost.HostName, ["UserName"] = SshHost.UserName, ["KeyFile"] = SshHost.ClientKeyFile,
+            ["Ports"] = new JsonArray(sshHosts.Keys.Select(k => (JsonNode)JsonValue.Create(k)!).ToArray()),
+            ["ModulePaths"] = new JsonObject(sshHosts.Select(kv => KeyValuePair.Create(kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(kv.Value.ModulePath)))),
+            ["Homes"] = new JsonObject(sshHosts.Select(kv => KeyValuePair.Create(kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create(kv.Value.UserHome)))),
+            ["DownPort"] = SshHost.DownPort(), ["Subsystem"] = $"{dotnet} {dll} -sshs -NoLogo -NoProfile",
+        };
+    }
+
     Console.Out.WriteLine("OPSTOOLS-PARTS " + info.ToJsonString());
     Console.Out.Flush();
 
@@ -288,9 +314,22 @@ string Handle(string line)
                 words.Length > 3 ? int.Parse(words[3]) : null));
             return "";
         case "notify.violations": return new JsonArray(Need(notify).Violations.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()).ToJsonString();
+        case "ssh.host":
+        {
+            var added = Enumerable.Range(0, int.Parse(words.ElementAtOrDefault(1) ?? "1", System.Globalization.CultureInfo.InvariantCulture))
+                .AsParallel().Select(_ => SshHost.Start()).ToList();
+            foreach (var h in added) { sshHosts[h.Port] = h; disposables.Push(h); }
+            return string.Join(',', added.Select(h => h.Port));
+        }
+        case "ssh.install": SshHostAt(words[1]).InstallModule(RepoPaths.ModuleDirectory, words.ElementAtOrDefault(2)); return "";
+        case "ssh.versions": return string.Join(',', SshHostAt(words[1]).InstalledVersions());
         default: throw new ArgumentException($"unknown command '{words[0]}'");
     }
 }
+
+SshHost SshHostAt(string port) =>
+    sshHosts.TryGetValue(int.Parse(port, System.Globalization.CultureInfo.InvariantCulture), out var h) ? h
+        : throw new InvalidOperationException($"no ssh host on port {port} (start the ssh part)");
 
 static T Need<T>(T? part) where T : class =>
     part ?? throw new InvalidOperationException($"the {typeof(T).Name} part was not started (name it on the command line)");

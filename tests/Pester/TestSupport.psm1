@@ -25,9 +25,9 @@ function Get-OpsPwshCommand {
 }
 
 function Start-TestPart {
-    # Starts the named parts (http, postgres, docker, kube, metrics, certs, redis, pgbouncer) in one helper process and returns where they are:
+    # Starts the named parts (http, postgres, docker, kube, metrics, certs, redis, pgbouncer, notify, ssh) in one helper process and returns where they are:
     # an object with a property per part (e.g. .postgres.ConnectionString), stopped again by Stop-TestPart.
-    param([Parameter(Mandatory)] [ValidateSet('http', 'postgres', 'docker', 'kube', 'metrics', 'certs', 'redis', 'pgbouncer', 'notify')] [string[]] $Part)
+    param([Parameter(Mandatory)] [ValidateSet('http', 'postgres', 'docker', 'kube', 'metrics', 'certs', 'redis', 'pgbouncer', 'notify', 'ssh')] [string[]] $Part)
     $dll = Join-Path $script:Root "tests/OpsTools.TestParts/bin/$script:Configuration/net10.0/OpsTools.TestParts.dll"
     if (-not (Test-Path -LiteralPath $dll)) { throw "$dll is missing: run 'dotnet build OpsTools.sln -c $script:Configuration'." }
     $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')

@@ -100,7 +100,8 @@ internal static class DataStoreSettingsReader
         };
     }
 
-    private static int? Int(IDictionary<string, object?> table, string key, string where, int min, int max)
+    /// <summary>A whole number between <paramref name="min"/> and <paramref name="max"/>, or null when the key is absent.</summary>
+    internal static int? Int(IDictionary<string, object?> table, string key, string where, int min, int max)
     {
         if (!TryGet(table, key, out var v) || v is null) return null;
         int n;

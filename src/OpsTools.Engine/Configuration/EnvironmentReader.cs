@@ -19,6 +19,7 @@ public static class EnvironmentReader
         "Redis", "Queues", "PgBouncer",
         "Incidents",
         "Notifications",
+        "Fleet",
     };
 
     public static OpsEnvironment Read(IDictionary<string, object?> data, string? path)
@@ -63,6 +64,8 @@ public static class EnvironmentReader
             env.Logs = ReadLogs(AsTable(logs, $"{source}: Logs"), $"{source}: Logs", path);
         if (TryGet(data, "Certificates", out var certificates) && certificates is not null)
             env.Certificates = CertificateSettingsReader.Read(AsTable(certificates, $"{source}: Certificates"), $"{source}: Certificates", path);
+        if (TryGet(data, "Fleet", out var fleet) && fleet is not null)
+            env.Fleet = FleetSettingsReader.Read(AsTable(fleet, $"{source}: Fleet"), $"{source}: Fleet", path);
         if (TryGet(data, "Incidents", out var incidents) && incidents is not null)
             env.Incidents = Incidents.IncidentSettingsReader.Read(AsTable(incidents, $"{source}: Incidents"), $"{source}: Incidents", path);
 

@@ -49,11 +49,13 @@ public static class MarkdownReport
         foreach (var (area, results) in report.ByArea())
         {
             sb.Append('\n').Append("## ").Append(EscapeText(area)).Append('\n').Append('\n');
-            sb.Append("| Status | Check | Target | Value | Threshold | Message |\n");
-            sb.Append("| --- | --- | --- | ---: | --- | --- |\n");
+            var hosts = report.HasHosts;
+            sb.Append(hosts ? "| Host | Status | Check | Target | Value | Threshold | Message |\n" : "| Status | Check | Target | Value | Threshold | Message |\n");
+            sb.Append(hosts ? "| --- | --- | --- | --- | ---: | --- | --- |\n" : "| --- | --- | --- | ---: | --- | --- |\n");
             foreach (var r in results)
             {
                 var status = r.Status == CheckStatus.Healthy ? "Healthy" : "**" + r.Status + "**";
+                if (hosts) sb.Append("| ").Append(EscapeCell(r.ComputerName)).Append(' ');
                 sb.Append("| ").Append(status)
                   .Append(" | ").Append(EscapeCell(r.Check))
                   .Append(" | ").Append(EscapeCell(r.Target))
@@ -222,11 +224,13 @@ public static class HtmlReport
         if (report.Results.Count == 0) sb.Append("<p>No results.</p>\n");
         foreach (var (area, results) in report.ByArea())
         {
-            sb.Append("<h2>").Append(E(area)).Append("</h2>\n<table>\n<thead><tr><th>Status</th><th>Check</th><th>Target</th><th>Value</th><th>Threshold</th><th>Message</th><th>Time (UTC)</th></tr></thead>\n<tbody>\n");
+            sb.Append("<h2>").Append(E(area)).Append("</h2>\n<table>\n<thead><tr>").Append(report.HasHosts ? "<th>Host</th>" : "").Append("<th>Status</th><th>Check</th><th>Target</th><th>Value</th><th>Threshold</th><th>Message</th><th>Time (UTC)</th></tr></thead>\n<tbody>\n");
             foreach (var r in results)
             {
                 var cls = r.Status.ToString().ToLowerInvariant();
-                sb.Append("<tr class=\"").Append(cls).Append("\">")
+                sb.Append("<tr class=\"").Append(cls).Append("\">");
+                if (report.HasHosts) sb.Append("<td>").Append(E(r.ComputerName)).Append("</td>");
+                sb
                   .Append("<td class=\"status ").Append(cls).Append("\">").Append(E(r.Status.ToString())).Append("</td>")
                   .Append("<td>").Append(E(r.Check)).Append("</td>")
                   .Append("<td>").Append(E(r.Target)).Append("</td>")
@@ -283,7 +287,7 @@ public static class JUnitReport
                 {
                     w.WriteStartElement("testcase");
                     w.WriteAttributeString("classname", Clean(r.Check));
-                    w.WriteAttributeString("name", Clean(r.Target));
+                    w.WriteAttributeString("name", Clean(string.IsNullOrEmpty(r.ComputerName) ? r.Target : $"{r.ComputerName}: {r.Target}"));
                     w.WriteAttributeString("time", Seconds(r.Duration));
                     var detail = $"Status: {r.Status}\nValue: {report.FormatValue(r.Value)}\nThreshold: {r.Threshold}\nMessage: {r.Message}";
                     switch (Outcome(r.Status, warnings))

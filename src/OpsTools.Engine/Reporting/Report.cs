@@ -56,12 +56,16 @@ public sealed class Report
         Results = results.ToList();
         GeneratedAt = (generatedAt ?? DateTime.UtcNow).ToUniversalTime();
         Summary = ReportSummary.Of(Results);
+        HasHosts = Results.Any(r => !string.IsNullOrEmpty(r.ComputerName));
     }
 
     public string Title { get; }
     public DateTime GeneratedAt { get; }
     public IReadOnlyList<CheckResult> Results { get; }
     public ReportSummary Summary { get; }
+
+    /// <summary>True when results came from other hosts (a fleet run): the tables get a Host column.</summary>
+    public bool HasHosts { get; }
 
     /// <summary>
     /// Turns what a result's <c>Value</c> (or any property of type object) holds into something the

@@ -70,6 +70,9 @@ public sealed class OpsEnvironment
     public CertificateSettings? Certificates { get; set; }
     /// <summary>Where incident folders live and who is told (<c>Incidents</c>), or null when the file has none.</summary>
     public IncidentSettings? Incidents { get; set; }
+
+    /// <summary>The hosts Invoke-FleetCheck -Environment runs on (<c>Fleet</c>), or null when the file has none.</summary>
+    public FleetSettings? Fleet { get; set; }
     /// <summary>Where and when to tell people: notification targets, default target and level, state file (<c>Notifications</c>), or null.</summary>
     public NotificationSettings? Notifications { get; set; }
     /// <summary>Thresholds: the runbook defaults with the file's overrides applied.</summary>

@@ -111,6 +111,7 @@ public sealed class ConfirmationRuleCoverageTests
             .Concat(ConfirmationRuleCertManagerTests.Commands)
             .Concat(ConfirmationRuleIncidentTests.Commands)
             .Concat(OpsTools.Module.Tests.Notifications.ConfirmationRuleNotificationTests.Commands)
+            .Concat(ConfirmationRuleFleetTests.Commands)
             .ToHashSet(StringComparer.OrdinalIgnoreCase);
         var missing = declared.Where(c => !covered.Contains(c)).ToArray();
         Assert.True(missing.Length == 0,
@@ -807,5 +808,33 @@ public sealed class ConfirmationRuleIncidentTests : IDisposable
             _ => throw new InvalidOperationException($"No case for {command}."),
         };
         ConfirmationRule.Check(s, command, mode, script, state);
+    }
+}
+
+/// <summary>
+/// A PowerShell remoting host without OpsTools (SshHost: sshd on loopback, pwsh as its powershell subsystem): its user
+/// module path, listed on disk, is what Invoke-FleetCheck -CopyModule would change.
+/// </summary>
+public sealed class ConfirmationRuleFleetTests
+{
+    public static readonly string[] Commands = { "Invoke-FleetCheck" };
+    public static TheoryData<string, string> Cases => ConfirmationRule.Cases(Commands);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Nothing_is_copied_to_the_host(string command, string mode)
+    {
+        using var host = SshHost.Start();
+        Func<string> state = () => "versions: " + string.Join(",", host.InstalledVersions()) + "\n" + ConfirmationRule.Files(host.ModulePath);
+        using var s = new ModuleSession();
+        var r = ConfirmationRule.Check(s, command, mode,
+            $"Invoke-FleetCheck -HostName '{SshHost.HostName}:{host.Port}' -KeyFilePath {ConfirmationRule.Q(SshHost.ClientKeyFile)} " +
+            "-SSHOption @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' } -CopyModule -ScriptBlock { Get-MemoryUsage } @@",
+            state);
+        // The host still lacks OpsTools, and says so in its one result.
+        var result = Assert.Single(r.Output);
+        Assert.Equal("Unknown", RunResult.Prop(result, "Status")?.ToString());
+        Assert.Contains("has no OpsTools", RunResult.Prop(result, "Message")?.ToString());
+        Assert.Empty(s.Invoke("Get-PSSession"));
     }
 }
