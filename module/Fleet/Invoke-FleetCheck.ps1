@@ -97,7 +97,7 @@ function Invoke-FleetCheck {
             foreach ($h in $HostName) { ConvertTo-OpsFleetConnection -Text $h -UserName $UserName -KeyFilePath $KeyFilePath -Port $Port }
         }
         foreach ($c in $connections) {
-            $ssh = Resolve-OpsFleetSshConnection -Connection $c -Option $SSHOption -ConnectTimeoutSec $ConnectTimeoutSec
+            $ssh = Resolve-OpsFleetSshConnection -Connection $c -Option $SSHOption -SessionTimeoutSec $TimeoutSec
             $targets.Add([pscustomobject]@{ Name = Get-OpsFleetHostLabel $ssh; Ssh = $ssh; Session = $null; Own = $true; Reason = $null; Stage = 'Module' })
         }
     }
@@ -340,9 +340,9 @@ function ConvertTo-OpsFleetConnection {
 }
 
 function Resolve-OpsFleetSshConnection {
-    # A -SSHConnection hashtable as New-PSSession takes it: the caller's keys, port 22 when none is given, the connect
+    # A -SSHConnection hashtable as New-PSSession takes it: the caller's keys, port 22 when none is given, the session
     # timeout, and BatchMode=yes unless the caller says otherwise (a fleet run never stops at a password prompt).
-    param([Parameter(Mandatory)] [hashtable] $Connection, [hashtable] $Option, [Parameter(Mandatory)] [double] $ConnectTimeoutSec)
+    param([Parameter(Mandatory)] [hashtable] $Connection, [hashtable] $Option, [Parameter(Mandatory)] [double] $SessionTimeoutSec)
     $allowed = 'HostName', 'UserName', 'Port', 'KeyFilePath', 'Subsystem', 'Options', 'ConnectingTimeout'
     $unknownKeys = @($Connection.Keys | Where-Object { $_ -notin $allowed })
     if (-not $Connection['HostName']) { throw [System.ArgumentException]::new('Each -SSHConnection entry needs a HostName.') }
@@ -354,7 +354,9 @@ function Resolve-OpsFleetSshConnection {
     $options = @{ BatchMode = 'yes' }
     foreach ($source in $Option, $Connection['Options']) { if ($source) { foreach ($k in $source.Keys) { $options[$k] = [string]$source[$k] } } }
     $c['Options'] = $options
-    if (-not $c['ConnectingTimeout']) { $c['ConnectingTimeout'] = [int]($ConnectTimeoutSec * 1000) }
+    # Opening the session includes starting pwsh on the host, which takes seconds on a busy host: it counts against the
+    # host's -TimeoutSec, not the TCP connect's -ConnectTimeoutSec (a host that is down is already known by then).
+    if (-not $c['ConnectingTimeout']) { $c['ConnectingTimeout'] = [int][Math]::Min([int]::MaxValue, $SessionTimeoutSec * 1000) }
     $c
 }
 

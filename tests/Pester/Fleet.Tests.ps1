@@ -158,6 +158,28 @@ Invoke-FleetCheck -HostName '$installed', '$bare' @ssh -ScriptBlock { Get-Memory
         Test-Path -LiteralPath $marker | Should -BeFalse
     }
 
+    It 'runs at most -ThrottleLimit hosts at once' {
+        $span = { $from = [DateTime]::UtcNow.Ticks; Start-Sleep -Seconds 2; "$from-$([DateTime]::UtcNow.Ticks)" }
+        $overlap = {
+            param([string[]] $Spans)
+            $a, $b = $Spans | ForEach-Object { , ([long[]]($_ -split '-')) }
+            $a[0] -lt $b[1] -and $b[0] -lt $a[1]
+        }
+        $one = @(Invoke-FleetCheck -HostName $installed, $installed @sshArgs -ThrottleLimit 1 -ScriptBlock $span)
+        $one.Count | Should -Be 2
+        & $overlap $one | Should -BeFalse
+        $two = @(Invoke-FleetCheck -HostName $installed, $installed @sshArgs -ThrottleLimit 2 -ScriptBlock $span)
+        & $overlap $two | Should -BeTrue
+    }
+
+    It 'takes -SSHConnection hashtables as New-PSSession does, and names a key it does not know' {
+        $c = @{ HostName = '127.0.0.1'; Port = $installedPort; KeyFilePath = $ssh.KeyFile; Options = $sshArgs.SSHOption }
+        $r = @(Invoke-FleetCheck -SSHConnection $c, @{ HostName = '127.0.0.1'; Port = $downPort } -ScriptBlock { Get-MemoryUsage })
+        ($r | Where-Object ComputerName -EQ $installed) | Should -BeOfType [OpsTools.HostResources.MemoryUsageResult]
+        ($r | Where-Object ComputerName -EQ $down).Target | Should -Be 'Connect'
+        { Invoke-FleetCheck -SSHConnection @{ HostName = 'web1'; Password = 'x' } } | Should -Throw "*unknown keys: Password*"
+    }
+
     It 'uses open sessions as they are and leaves them open' {
         $s = New-PSSession -HostName 127.0.0.1 -Port $installedPort -KeyFilePath $ssh.KeyFile -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' }
         try {
@@ -205,6 +227,8 @@ Invoke-FleetCheck -HostName '$installed', '$bare' @ssh -ScriptBlock { Get-Memory
             Import-Module OpsTools; Get-MemoryUsage -WarningPercent 0.001 -CriticalPercent 100
         }
         $remote.PSObject.TypeNames[0] | Should -Be 'Deserialized.OpsTools.HostResources.MemoryUsageResult'
+        # The type's own view applies to the property bag too (PowerShell matches Deserialized.<type> with <type>'s views).
+        ($remote | Out-String -Width 80) | Should -Match 'Total\(GB\)\s+Available\(GB\)\s+Used%'
         { $remote | Assert-CheckResult -FailOn Warning } | Should -Throw -ErrorId 'CheckResultsFailed*'
         $md = $remote | Export-OpsReport -Format Markdown
         $md | Should -Match ([regex]::Escape("| $('127.0.0.1') | **Warning** | MemoryUsage |"))

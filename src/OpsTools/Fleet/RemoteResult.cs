@@ -9,9 +9,11 @@ namespace OpsTools.Commands.Fleet;
 /// Turns an OpsTools result that crossed PowerShell remoting (a "Deserialized.OpsTools.*" property bag) back into the
 /// object it was: the same .NET type (the most derived one the type names name), every settable property converted back
 /// (enums from their names, lists, dictionaries and nested OpsTools objects recursively), so that format views, methods,
-/// Assert-CheckResult and Export-OpsReport work on the caller's side as they do locally. Used by
-/// <see cref="RemoteResultConverter"/> (the module's types file makes PowerShell's deserializer call it, for any
-/// Invoke-Command) and by Invoke-FleetCheck.
+/// Assert-CheckResult and Export-OpsReport work on the caller's side as they do locally. Used by Invoke-FleetCheck on
+/// every object a host returns, and by <see cref="RemoteResultConverter"/>, which the module's types file registers for
+/// OpsTools.CheckResult: parameter binding (a plain Invoke-Command's results piped to Assert-CheckResult) and
+/// Import-Clixml go through it. Remoting's own deserializer does not consult the session's types, so Invoke-Command
+/// output stays a property bag until it is bound or passed through here.
 /// </summary>
 public static class RemoteResult
 {
@@ -52,10 +54,8 @@ public static class RemoteResult
     /// </summary>
     public static object? FromRemote(object? value, string? computerName)
     {
-        if (value is not PSObject p) return value;
-        object result = p;
-        if (p.BaseObject is PSCustomObject && OriginalType(p) is not null) result = Rehydrate(p, typeof(object));
-        else if (p.BaseObject is not PSCustomObject) result = p.BaseObject;
+        if (value is not PSObject p || p.BaseObject is not PSCustomObject || OriginalType(p) is null) return value;
+        var result = Rehydrate(p, typeof(object));
         if (result is CheckResult r && !string.IsNullOrEmpty(computerName)) r.ComputerName = computerName;
         return result;
     }
