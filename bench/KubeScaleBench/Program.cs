@@ -14,7 +14,7 @@ var sw = Stopwatch.StartNew();
 using var k = KubeCluster.Start();
 Console.WriteLine($"KubeScaleBench: {count} deployments, {repetitions} repetitions, kube-apiserver {KubeCluster.Version} at {k.Server} (started in {sw.Elapsed.TotalSeconds:0.0} s)");
 Console.WriteLine($"  machine: {Environment.ProcessorCount} CPU(s), {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-Console.WriteLine($"  kubectl: {Run("/bin/sh", "-c", $"{Kubectl} version --client --short 2>/dev/null || {Kubectl} version --client").Split('\n')[0].Trim()}");
+Console.WriteLine($"  kubectl: {TestProcess.Run("/bin/sh", "-c", $"{Kubectl} version --client --short 2>/dev/null || {Kubectl} version --client").Split('\n')[0].Trim()}");
 
 // The fake kubelet stays paused: pods are created and deleted by the real controllers on both sides alike, but nobody
 // reports them running, so the API server is not also busy with status updates while the sides are timed.
@@ -71,7 +71,7 @@ double RunKubectl(int replicas)
 {
     Settle();
     var t = Stopwatch.StartNew();
-    Run(Kubectl, $"--kubeconfig={k.KubeconfigPath}", $"--context={k.Context}", "-n", ns, "scale", "deployment", "-l", Selector, $"--replicas={replicas}");
+    TestProcess.Run(Kubectl, $"--kubeconfig={k.KubeconfigPath}", $"--context={k.Context}", "-n", ns, "scale", "deployment", "-l", Selector, $"--replicas={replicas}");
     t.Stop();
     Check("kubectl", replicas);
     return t.Elapsed.TotalMilliseconds;
@@ -105,14 +105,3 @@ Console.WriteLine();
 Console.WriteLine($"OpsTools / kubectl scale -l = {mo / mk:0.00} x (goal <= 1.0); per deployment: OpsTools {mo / count:0.0} ms, kubectl {mk / count:0.0} ms");
 k.DeleteNamespace(ns);
 
-static string Run(string exe, params string[] args)
-{
-    var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-    foreach (var a in args) psi.ArgumentList.Add(a);
-    using var p = Process.Start(psi)!;
-    var err = p.StandardError.ReadToEndAsync();
-    var output = p.StandardOutput.ReadToEnd();
-    p.WaitForExit();
-    if (p.ExitCode != 0) throw new InvalidOperationException($"{exe} failed ({p.ExitCode}): {err.Result}");
-    return output;
-}
