@@ -1,6 +1,6 @@
 function Invoke-FleetCheck {
     # Help: docs/Invoke-FleetCheck.md (turned into en-US/OpsTools-help.xml by the build, checked against this param block).
-    # Rides on PowerShell remoting over SSH: New-PSSession -SSHConnection opens the sessions (its own throttle),
+    # Rides on PowerShell remoting over SSH: New-PSSession -SSHConnection opens the sessions (in batches of -ThrottleLimit),
     # Invoke-Command -AsJob runs the script block on all of them (one child job per host, each timed on its own),
     # and everything a host cannot give becomes one Unknown result naming the reason.
     # .ExternalHelp OpsTools-help.xml
@@ -9,6 +9,7 @@ function Invoke-FleetCheck {
     param(
         [Parameter(Mandatory, Position = 0, ParameterSetName = 'HostName')]
         [ValidateNotNullOrEmpty()]
+        [ArgumentCompleter([OpsTools.Commands.Fleet.SshHostCompleter])]
         [string[]] $HostName,
 
         [Parameter(Mandatory, ParameterSetName = 'SSHConnection')]

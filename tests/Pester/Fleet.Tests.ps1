@@ -235,6 +235,29 @@ Invoke-FleetCheck -HostName '$installed', '$bare' @ssh -ScriptBlock { Get-Memory
     }
 }
 
+Describe 'Invoke-FleetCheck -HostName completion' {
+    It 'completes the hosts of ~/.ssh/config and ~/.ssh/known_hosts, and keeps a typed user@' {
+        $home2 = (New-Item -ItemType Directory -Path (Join-Path $dir 'completion-home')).FullName
+        New-Item -ItemType Directory -Path (Join-Path $home2 '.ssh') | Out-Null
+        Set-Content -LiteralPath (Join-Path $home2 '.ssh/config') -Value "Host web1 web2`n  User ops`nHost *.internal`nHost db1"
+        Set-Content -LiteralPath (Join-Path $home2 '.ssh/known_hosts') -Value @(
+            'web3,10.0.0.7 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample'
+            '[web4]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample'
+            '|1|c2FsdA==|aGFzaA== ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample')
+        $run = Invoke-OpsPwsh -Environment @{ HOME = $home2 } -Command @'
+Import-Module OpsTools
+foreach ($line in 'Invoke-FleetCheck -HostName w', 'Invoke-FleetCheck -HostName ops@we', 'Invoke-FleetCheck -HostName web1, d') {
+    (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText -join ','
+}
+'@
+        $run.ExitCode | Should -Be 0 -Because $run.StdErr
+        $lines = $run.StdOut -split "`r?`n" | Where-Object { $_ }
+        $lines[0] | Should -Be 'web1,web2,web3,web4:2222'
+        $lines[1] | Should -Be 'ops@web1,ops@web2,ops@web3,ops@web4:2222'
+        $lines[2] | Should -Be 'db1'
+    }
+}
+
 Describe 'Invoke-FleetCheck in a terminal' -Tag Terminal {
     AfterAll { Stop-OpsTerminal $script:terminal }
 
