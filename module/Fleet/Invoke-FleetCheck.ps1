@@ -127,6 +127,8 @@ function Invoke-FleetCheck {
     }
 
     $job = $null
+    # Every job started on the hosts (the OpsTools probe, the import, the script block): Ctrl+C stops all of them.
+    $jobs = [System.Collections.Generic.List[object]]::new()
     try {
         # 1. Reachable at all? A TCP connect first gives "connection refused" or "no answer" instead of ssh's generic
         #    "transport process has abruptly terminated", and spares a pwsh start on hosts that are down.
@@ -193,6 +195,7 @@ function Invoke-FleetCheck {
                     PSVersion = $PSVersionTable.PSVersion.ToString()
                 }
             }
+            $jobs.Add($probeJob)
             $probed = Receive-OpsFleetJob -Job $probeJob -TimeoutSec ([Math]::Min($TimeoutSec, 60))
             foreach ($t in $ready) {
                 $p = $probed[$t.Session.Runspace.InstanceId]
@@ -222,6 +225,7 @@ function Invoke-FleetCheck {
             $importJob = Invoke-Command -Session @($ready.Session) -ThrottleLimit $ThrottleLimit -AsJob -ArgumentList $version -ScriptBlock {
                 param($v) Import-Module OpsTools -RequiredVersion $v -ErrorAction Stop
             }
+            $jobs.Add($importJob)
             $imported = Receive-OpsFleetJob -Job $importJob -TimeoutSec ([Math]::Min($TimeoutSec, 120))
             foreach ($t in $ready) {
                 $i = $imported[$t.Session.Runspace.InstanceId]
@@ -245,6 +249,7 @@ function Invoke-FleetCheck {
                 foreach ($k in $UsingValues.Keys) { Set-Variable -Name $k -Value $UsingValues[$k] }
                 Invoke-Command -Session $Sessions -ScriptBlock $ScriptBlock -ArgumentList $ArgumentList -ThrottleLimit $ThrottleLimit -AsJob
             } (Get-OpsFleetUsingValue -ScriptBlock $ScriptBlock) @($ready.Session)
+            $jobs.Add($job)
             # What a host gave so far: its results (typed again, with ComputerName), other output as it came, and each
             # error it wrote as an Unknown result.
             $drain = {
@@ -289,9 +294,11 @@ function Invoke-FleetCheck {
         # Ctrl+C lands here too: stop what still runs on every host, close the sessions this command opened (also under
         # -WhatIf, which governs only the module copy).
         Write-Progress -Activity "Fleet check ($fleetName)" -Completed
-        if ($job) {
-            if ($job.State -eq 'Running') { Stop-Job -Job $job -WhatIf:$false -Confirm:$false }
-            Remove-Job -Job $job -Force -ErrorAction SilentlyContinue -WhatIf:$false -Confirm:$false
+        # Stop-Job waits until each host's pipeline has stopped; only then are the sessions closed (a host whose
+        # pipeline still runs would finish it before its pwsh exits).
+        foreach ($j in $jobs) {
+            if ($j.State -notin 'Completed', 'Failed', 'Stopped') { Stop-Job -Job $j -ErrorAction SilentlyContinue -WhatIf:$false -Confirm:$false }
+            Remove-Job -Job $j -Force -ErrorAction SilentlyContinue -WhatIf:$false -Confirm:$false
         }
         $own = @($targets | Where-Object { $_.Own -and $_.Session })
         if ($own) { Remove-PSSession -Session @($own.Session) -ErrorAction SilentlyContinue -WhatIf:$false -Confirm:$false }

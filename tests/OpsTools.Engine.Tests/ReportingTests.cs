@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Xml;
+using System.Xml.Linq;
 using OpsTools.Engine.Reporting;
 using OpsTools.Health;
 using OpsTools.HostResources;
@@ -69,6 +70,28 @@ public class ReportingTests
     [InlineData("back\\slash", "back\\\\slash")]
     [InlineData(null, "")]
     public void Markdown_cell_escaping(string? raw, string expected) => Assert.Equal(expected, MarkdownReport.EscapeCell(raw));
+
+    [Fact]
+    public void Results_from_other_hosts_get_a_Host_column_in_Markdown_and_Html_and_the_host_in_JUnit_names()
+    {
+        var fleet = Make(new[]
+        {
+            new CheckResult { Check = "DiskUsage", Area = "Host", Target = "/", Status = CheckStatus.Healthy, Message = "ok", ComputerName = "web1" },
+            new CheckResult { Check = "Fleet", Area = "Fleet", Target = "Connect", Status = CheckStatus.Unknown, Message = "down", ComputerName = "db1:2222" },
+        });
+        var md = MarkdownReport.Render(fleet);
+        Assert.Contains("| Host | Status | Check | Target | Value | Threshold | Message |", md);
+        Assert.Contains("| web1 | Healthy | DiskUsage | / |", md);
+        Assert.Contains("| db1:2222 | **Unknown** | Fleet | Connect |", md);
+        var html = HtmlReport.Render(fleet);
+        Assert.Contains("<th>Host</th><th>Status</th>", html);
+        Assert.Contains("<td>db1:2222</td><td class=\"status unknown\">", html);
+        var junit = XDocument.Parse(JUnitReport.Render(fleet, JUnitWarningMode.Pass));
+        Assert.Contains(junit.Descendants("testcase"), t => (string?)t.Attribute("name") == "web1: /");
+        // Local results keep the columns they always had.
+        Assert.DoesNotContain("| Host |", MarkdownReport.Render(Make()));
+        Assert.DoesNotContain("<th>Host</th>", HtmlReport.Render(Make()));
+    }
 
     [Fact]
     public void Markdown_of_no_results_says_so() => Assert.Contains("No results.", MarkdownReport.Render(Make(Array.Empty<CheckResult>())));

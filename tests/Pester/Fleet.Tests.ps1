@@ -267,12 +267,13 @@ Describe 'Invoke-FleetCheck in a terminal' -Tag Terminal {
         $terminal.Wait('PS .*> ?$', 120) | Should -BeTrue -Because $terminal.Screen()
         $terminal.Send("Import-Module '$(Get-OpsModuleManifest)'; 'IMPORTED'")
         $terminal.Wait('(?m)^IMPORTED', 120) | Should -BeTrue -Because $terminal.Screen()
-        $terminal.Send("Invoke-FleetCheck -HostName '$installed', '$installed' -KeyFilePath '$($ssh.KeyFile)' -SSHOption @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' } -ScriptBlock { Start-Sleep 120 }; 'FINISHED'")
-        # Both sessions are running the sleep before Ctrl+C.
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        while ((Get-RemotePwshCount) -lt $before + 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        $started = Join-Path $dir 'ctrlc-started'
+        $terminal.Send("Invoke-FleetCheck -HostName '$installed', '$installed' -KeyFilePath '$($ssh.KeyFile)' -SSHOption @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' } -ArgumentList '$started' -ScriptBlock { param(`$m) New-Item -ItemType File -Path `"`$m-`$PID`" | Out-Null; Start-Sleep 120 }; 'FINISHED'")
+        # Both hosts are running the script block (each wrote its marker) before Ctrl+C.
+        $deadline = [DateTime]::UtcNow.AddSeconds(90)
+        while (@(Get-ChildItem -Path "$started-*" -ErrorAction SilentlyContinue).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        @(Get-ChildItem -Path "$started-*").Count | Should -Be 2 -Because $terminal.Screen()
         (Get-RemotePwshCount) | Should -BeGreaterOrEqual ($before + 2)
-        Start-Sleep -Seconds 2
         $pressed = [DateTime]::UtcNow
         $terminal.Send('C-c', $true)
         $terminal.Wait('(?s)Invoke-FleetCheck -HostName.*PS .*> ?$', 30) | Should -BeTrue -Because $terminal.Screen()
