@@ -318,6 +318,7 @@ function Write-OpsFleetResult {
 function Receive-OpsFleetJob {
     # Waits for an Invoke-Command -AsJob (at most -TimeoutSec), then answers per session runspace id:
     # @{ Output; Errors; Reason } (Reason when the host failed or did not finish; those child jobs are stopped).
+    # The job is removed with the others in Invoke-FleetCheck's finally.
     param([Parameter(Mandatory)] $Job, [Parameter(Mandatory)] [double] $TimeoutSec)
     $null = Wait-Job -Job $Job -Timeout ([int][Math]::Ceiling($TimeoutSec))
     $answers = @{}
@@ -329,7 +330,6 @@ function Receive-OpsFleetJob {
         elseif ($child.JobStateInfo.State -eq 'Failed') { "The session broke: $(if ($child.JobStateInfo.Reason) { $child.JobStateInfo.Reason.Message } else { 'no reason given' })" }
         $answers[$child.Runspace.InstanceId] = [pscustomobject]@{ Output = $output; Errors = @($childErrors | ForEach-Object { $_.Exception.Message }); Reason = $reason }
     }
-    Remove-Job -Job $Job -Force -ErrorAction SilentlyContinue -WhatIf:$false -Confirm:$false
     $answers
 }
 

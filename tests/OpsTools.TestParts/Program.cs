@@ -32,7 +32,6 @@
 //   redis.cli <args...>                     runs redis-cli on the plain port, answers its output with lines joined by '|'
 //   pgb.hold <n> <seconds>                  starts n psql clients through PgBouncer that each hold a server for <seconds>
 //   pgb.pool                                SHOW POOLS of the pooled database as psql reads it: cl_active=..;cl_waiting=..;...
-//   ssh.host [count]                        starts more sshd hosts without OpsTools, answers their ports joined by ','
 //   ssh.install <port> [version]            copies the built module (out/OpsTools/<version>) into that host's user module path,
 //                                           the manifest saying [version] when given (a host with another OpsTools)
 //   ssh.versions <port>                     the OpsTools versions in that host's user module path, joined by ','
@@ -314,13 +313,6 @@ string Handle(string line)
                 words.Length > 3 ? int.Parse(words[3]) : null));
             return "";
         case "notify.violations": return new JsonArray(Need(notify).Violations.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()).ToJsonString();
-        case "ssh.host":
-        {
-            var added = Enumerable.Range(0, int.Parse(words.ElementAtOrDefault(1) ?? "1", System.Globalization.CultureInfo.InvariantCulture))
-                .AsParallel().Select(_ => SshHost.Start()).ToList();
-            foreach (var h in added) { sshHosts[h.Port] = h; disposables.Push(h); }
-            return string.Join(',', added.Select(h => h.Port));
-        }
         case "ssh.install": SshHostAt(words[1]).InstallModule(RepoPaths.ModuleDirectory, words.ElementAtOrDefault(2)); return "";
         case "ssh.versions": return string.Join(',', SshHostAt(words[1]).InstalledVersions());
         default: throw new ArgumentException($"unknown command '{words[0]}'");

@@ -14,7 +14,7 @@ internal static class CertificateSettingsReader
 
     public static CertificateSettings Read(IDictionary<string, object?> table, string where, string? path)
     {
-        Known(table, Keys, where, " PFX passwords never go in an environment file: name the variable that holds one with PasswordVariable.");
+        RejectUnknownKeys(table, Keys, where, " PFX passwords never go in an environment file: name the variable that holds one with PasswordVariable.");
         var baseDir = path is null ? null : System.IO.Path.GetDirectoryName(path);
         var settings = new CertificateSettings { CaFile = Resolve(GetString(table, "CaFile"), baseDir) };
         if (TryGet(table, "Endpoints", out var endpoints) && endpoints is not null)
@@ -30,7 +30,7 @@ internal static class CertificateSettingsReader
             {
                 var at = $"{where}.Labels.{label}";
                 var t = AsTable(value, at);
-                Known(t, new[] { "WarningDays", "CriticalDays" }, at, "");
+                RejectUnknownKeys(t, new[] { "WarningDays", "CriticalDays" }, at, "");
                 var thresholds = new CertificateLabelThresholds
                 {
                     WarningDays = TryGet(t, "WarningDays", out var w) && w is not null ? Days(w, at + ".WarningDays") : null,
@@ -49,7 +49,7 @@ internal static class CertificateSettingsReader
     {
         if (item is string s) return new CertificateEndpoint { Endpoint = s };
         var t = AsTable(item, where);
-        Known(t, EndpointKeys, where, "");
+        RejectUnknownKeys(t, EndpointKeys, where, "");
         var e = new CertificateEndpoint
         {
             Endpoint = GetString(t, "Endpoint") ?? throw Invalid($"{where}: an endpoint needs Endpoint = 'host:port' (or a URL)."),
@@ -67,7 +67,7 @@ internal static class CertificateSettingsReader
     {
         if (item is string s) return new CertificatePath { Path = Resolve(s, baseDir)! };
         var t = AsTable(item, where);
-        Known(t, PathKeys, where, " PFX passwords never go in an environment file: name the variable that holds one with PasswordVariable.");
+        RejectUnknownKeys(t, PathKeys, where, " PFX passwords never go in an environment file: name the variable that holds one with PasswordVariable.");
         var p = new CertificatePath
         {
             Path = Resolve(GetString(t, "Path") ?? throw Invalid($"{where}: an entry needs Path = '/etc/ssl/...'."), baseDir)!,
@@ -92,14 +92,6 @@ internal static class CertificateSettingsReader
         }
         catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
         { throw Invalid($"{where}: expected a number of days (zero or more), not '{v}'."); }
-    }
-
-    private static void Known(IDictionary<string, object?> t, string[] keys, string where, string hint)
-    {
-        var unknown = t.Keys.Where(k => !keys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw Invalid($"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", keys)}." +
-                (unknown.Any(u => u.Contains("password", StringComparison.OrdinalIgnoreCase) && !u.Equals("PasswordVariable", StringComparison.OrdinalIgnoreCase)) ? hint : ""));
     }
 
     private static OpsToolsException Invalid(string message) => new("EnvironmentFileInvalid", OpsErrorKind.InvalidData, message);

@@ -344,6 +344,19 @@ public static class EnvironmentReader
     private static OpsToolsException Invalid(string source, string message, Exception? inner = null) =>
         new("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{source}: {message}", source, inner);
 
+    /// <summary>
+    /// Throws when the table has a key not in <paramref name="keys"/>, naming the unknown and the known keys; a key that
+    /// looks like a password (other than PasswordVariable) adds <paramref name="hint"/>, which says where secrets go instead.
+    /// </summary>
+    internal static void RejectUnknownKeys(IDictionary<string, object?> table, string[] keys, string where, string hint)
+    {
+        var unknown = table.Keys.Where(k => !keys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", keys)}." +
+                (unknown.Any(u => u.Contains("password", StringComparison.OrdinalIgnoreCase) && !u.Equals("PasswordVariable", StringComparison.OrdinalIgnoreCase)) ? hint : ""));
+    }
+
     internal static bool TryGet(IEnumerable<KeyValuePair<string, object?>> table, string key, out object? value)
     {
         foreach (var kv in table)

@@ -13,11 +13,7 @@ internal static class FleetSettingsReader
 
     public static FleetSettings Read(IDictionary<string, object?> table, string where, string? path)
     {
-        var unknown = table.Keys.Where(k => !Keys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw Bad($"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", Keys)}." +
-                      (unknown.Any(u => u.Contains("password", StringComparison.OrdinalIgnoreCase))
-                          ? " Fleet runs use SSH key authentication only: name the key with KeyFilePath (a passphrase belongs to ssh-agent)." : ""));
+        RejectUnknownKeys(table, Keys, where, " Fleet runs use SSH key authentication only: name the key with KeyFilePath (a passphrase belongs to ssh-agent).");
         var f = new FleetSettings();
         if (TryGet(table, "Hosts", out var hosts) && hosts is not null)
         {
