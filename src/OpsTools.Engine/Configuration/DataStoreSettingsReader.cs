@@ -22,14 +22,8 @@ internal static class DataStoreSettingsReader
             env.PgBouncer = ReadPgBouncer(AsTable(bouncer, $"{source}: PgBouncer"), $"{source}: PgBouncer");
     }
 
-    private static void Known(IDictionary<string, object?> table, string[] keys, string where)
-    {
-        var unknown = table.Keys.Where(k => !keys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count == 0) return;
-        throw Bad($"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", keys)}." +
-                  (unknown.Any(u => u.Contains("password", StringComparison.OrdinalIgnoreCase) || u.Contains("auth", StringComparison.OrdinalIgnoreCase))
-                      ? " Passwords never go in an environment file: name the variable that holds it with PasswordVariable." : ""));
-    }
+    private static void Known(IDictionary<string, object?> table, string[] keys, string where) =>
+        RejectUnknownKeys(table, keys, where, " Passwords never go in an environment file: name the variable that holds it with PasswordVariable.");
 
     private static RedisSettings ReadRedis(IDictionary<string, object?> table, string where, string? path)
     {

@@ -125,10 +125,7 @@ public static class EnvironmentReader
 
     private static BackupSettings ReadBackup(IDictionary<string, object?> table, string where)
     {
-        var unknown = table.Keys.Where(k => !BackupKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
-                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", BackupKeys)}.");
+        RejectUnknownKeys(table, BackupKeys, where, "");
         var b = new BackupSettings { Path = GetString(table, "Path") };
         if (TryGet(table, "RetentionDays", out var days) && days is not null) b.RetentionDays = NonNegative(ToInt(days, $"{where}.RetentionDays"), $"{where}.RetentionDays");
         if (TryGet(table, "KeepLast", out var keep) && keep is not null) b.KeepLast = NonNegative(ToInt(keep, $"{where}.KeepLast"), $"{where}.KeepLast");
@@ -147,12 +144,7 @@ public static class EnvironmentReader
 
     private static KubernetesSettings ReadKubernetes(IDictionary<string, object?> table, string where, string? path)
     {
-        var unknown = table.Keys.Where(k => !KubernetesKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
-                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", KubernetesKeys)}." +
-                (unknown.Any(u => u.Contains("token", StringComparison.OrdinalIgnoreCase) || u.Contains("password", StringComparison.OrdinalIgnoreCase))
-                    ? " Credentials never go in an environment file: they stay in the kubeconfig (or its exec plugin)." : ""));
+        RejectUnknownKeys(table, KubernetesKeys, where, " Credentials never go in an environment file: they stay in the kubeconfig (or its exec plugin).");
         var k = new KubernetesSettings
         {
             Context = GetString(table, "Context"),
@@ -175,10 +167,7 @@ public static class EnvironmentReader
 
     private static DockerSettings ReadDocker(IDictionary<string, object?> table, string where, string? path)
     {
-        var unknown = table.Keys.Where(k => !DockerKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
-                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", DockerKeys)}.");
+        RejectUnknownKeys(table, DockerKeys, where, "");
         var d = new DockerSettings
         {
             Host = GetString(table, "Host"),
@@ -201,10 +190,7 @@ public static class EnvironmentReader
 
     private static LogSettings ReadLogs(IDictionary<string, object?> table, string where, string? path)
     {
-        var unknown = table.Keys.Where(k => !LogsKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
-                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", LogsKeys)}.");
+        RejectUnknownKeys(table, LogsKeys, where, "");
         IReadOnlyList<string> Strings(string key) => TryGet(table, key, out var v) && v is not null
             ? AsList(v).Select(x => Convert.ToString(x, CultureInfo.InvariantCulture) ?? "").Where(x => x.Length > 0).ToList() : Array.Empty<string>();
         string Rooted(string p) => path is not null && !System.IO.Path.IsPathRooted(p) && !p.StartsWith('~')
@@ -239,10 +225,7 @@ public static class EnvironmentReader
             {
                 var w = $"{where}.Cleanup[{i}]";
                 var t = AsTable(item, w);
-                var bad = t.Keys.Where(k => !CleanupKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-                if (bad.Count > 0)
-                    throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
-                        $"{w}: unknown key(s) {string.Join(", ", bad.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", CleanupKeys)}.");
+                RejectUnknownKeys(t, CleanupKeys, w, "");
                 var rule = new LogCleanupRule
                 {
                     Path = Rooted(GetString(t, "Path") ?? throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
@@ -294,11 +277,7 @@ public static class EnvironmentReader
     private static DatabaseEndpoint ReadDatabase(object? item, string where)
     {
         var table = AsTable(item, where);
-        var unknown = table.Keys.Where(k => !DatabaseKeys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
-                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", DatabaseKeys)}." +
-                (unknown.Any(u => u.Equals("Password", StringComparison.OrdinalIgnoreCase)) ? " Passwords never go in an environment file: name the variable that holds it with PasswordVariable, or use ~/.pgpass." : ""));
+        RejectUnknownKeys(table, DatabaseKeys, where, " Passwords never go in an environment file: name the variable that holds it with PasswordVariable, or use ~/.pgpass.");
         var db = new DatabaseEndpoint
         {
             Server = GetString(table, "Server") ?? GetString(table, "Host"),
@@ -344,17 +323,24 @@ public static class EnvironmentReader
     private static OpsToolsException Invalid(string source, string message, Exception? inner = null) =>
         new("EnvironmentFileInvalid", OpsErrorKind.InvalidData, $"{source}: {message}", source, inner);
 
+    /// <summary>The words that make an unknown key look like a secret someone tried to write into the file.</summary>
+    private static readonly string[] SecretWords = { "password", "passwd", "token", "secret", "auth" };
+
     /// <summary>
-    /// Throws when the table has a key not in <paramref name="keys"/>, naming the unknown and the known keys; a key that
-    /// looks like a password (other than PasswordVariable) adds <paramref name="hint"/>, which says where secrets go instead.
+    /// The one check of every section's keys: throws when the table has a key not in <paramref name="keys"/>, naming the
+    /// unknown and the known keys. When an unknown key looks like a secret (it holds one of <see cref="SecretWords"/> or
+    /// <paramref name="moreSecretWords"/>, and is not a ...Variable key), <paramref name="hint"/> is added: it says where
+    /// that section's secrets go instead.
     /// </summary>
-    internal static void RejectUnknownKeys(IDictionary<string, object?> table, string[] keys, string where, string hint)
+    internal static void RejectUnknownKeys(IDictionary<string, object?> table, string[] keys, string where, string hint, params string[] moreSecretWords)
     {
         var unknown = table.Keys.Where(k => !keys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
-                $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", keys)}." +
-                (unknown.Any(u => u.Contains("password", StringComparison.OrdinalIgnoreCase) && !u.Equals("PasswordVariable", StringComparison.OrdinalIgnoreCase)) ? hint : ""));
+        if (unknown.Count == 0) return;
+        var secretLike = unknown.Any(u => !u.EndsWith("Variable", StringComparison.OrdinalIgnoreCase)
+                                          && SecretWords.Concat(moreSecretWords).Any(w => u.Contains(w, StringComparison.OrdinalIgnoreCase)));
+        throw new OpsToolsException("EnvironmentFileInvalid", OpsErrorKind.InvalidData,
+            $"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", keys)}." +
+            (secretLike ? hint : ""));
     }
 
     internal static bool TryGet(IEnumerable<KeyValuePair<string, object?>> table, string key, out object? value)

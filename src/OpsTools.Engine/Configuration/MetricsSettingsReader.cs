@@ -166,11 +166,7 @@ internal static class MetricsSettingsReader
     private static IDictionary<string, object?> Table(object? item, string where, string[] keys)
     {
         var t = EnvironmentReader.AsTable(item, where);
-        var unknown = t.Keys.Where(k => !keys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw Invalid($"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", keys)}." +
-                (unknown.Any(u => u.Contains("token", StringComparison.OrdinalIgnoreCase) || u.Contains("password", StringComparison.OrdinalIgnoreCase))
-                    ? " Secrets never go in an environment file: name the variable that holds the token with BearerTokenVariable." : ""));
+        EnvironmentReader.RejectUnknownKeys(t, keys, where, " Secrets never go in an environment file: name the variable that holds the token with BearerTokenVariable.");
         return t;
     }
 

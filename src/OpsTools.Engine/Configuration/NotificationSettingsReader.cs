@@ -81,14 +81,10 @@ internal static class NotificationSettingsReader
         return t;
     }
 
-    private static void Known(IDictionary<string, object?> table, string[] keys, string where)
-    {
-        var unknown = table.Keys.Where(k => !keys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count == 0) return;
-        throw Bad($"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", keys)}." +
-                  (unknown.Any(u => u.Contains("url", StringComparison.OrdinalIgnoreCase) || u.Contains("key", StringComparison.OrdinalIgnoreCase) || u.Contains("token", StringComparison.OrdinalIgnoreCase) || u.Contains("webhook", StringComparison.OrdinalIgnoreCase))
-                      ? " Webhook URLs, routing keys and tokens never go in an environment file: name the variable that holds them with UrlVariable or KeyVariable." : ""));
-    }
+    private static void Known(IDictionary<string, object?> table, string[] keys, string where) =>
+        RejectUnknownKeys(table, keys, where,
+            " Webhook URLs, routing keys and tokens never go in an environment file: name the variable that holds them with UrlVariable or KeyVariable.",
+            "url", "key", "webhook");
 
     private static OpsToolsException Bad(string message) => new("EnvironmentFileInvalid", OpsErrorKind.InvalidData, message);
 }

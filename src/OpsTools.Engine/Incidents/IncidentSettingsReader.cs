@@ -11,9 +11,7 @@ internal static class IncidentSettingsReader
 
     public static IncidentSettings Read(IDictionary<string, object?> table, string where, string? path)
     {
-        var unknown = table.Keys.Where(k => !Keys.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unknown.Count > 0)
-            throw Invalid($"{where}: unknown key(s) {string.Join(", ", unknown.Select(u => $"'{u}'"))}. Known keys: {string.Join(", ", Keys)}.");
+        RejectUnknownKeys(table, Keys, where, "");
         var folder = GetString(table, "Path");
         if (folder is { Length: > 0 } && path is not null && !System.IO.Path.IsPathRooted(folder) && !folder.StartsWith('~'))
             folder = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, folder));
