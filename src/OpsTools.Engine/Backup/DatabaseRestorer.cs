@@ -142,11 +142,10 @@ public static class DatabaseRestorer
             {
                 var holder = await LockHolderAsync(held, into, cancellationToken).ConfigureAwait(false);
                 var message = $"Another Restore-Backup onto {PgSql.QuoteIdent(into)} on {server.Host}:{server.Port} is running ({holder}): wait for it to finish, then run this one again if it is still wanted. Nothing was touched.";
-                throw new OpsToolsException("RestoreInProgress", OpsErrorKind.OperationFailed, message, new RestoreResult
-                {
-                    BackupId = plan.BackupId, Target = plan.Target, RestoredAs = into, Server = server.Host, Port = server.Port, Database = into,
-                    Instance = $"{server.Host}:{server.Port}/{into}", Succeeded = false, Message = message,
-                });
+                var refused = NewResult(plan, server, into);
+                refused.Succeeded = false;
+                refused.Message = message;
+                throw new OpsToolsException("RestoreInProgress", OpsErrorKind.OperationFailed, message, refused);
             }
             log?.Invoke($"Advisory lock ({LockClass}, hashtext('{into}')) taken: no other Restore-Backup can run onto {PgSql.QuoteIdent(into)} meanwhile.");
             // The same session owns the new database before it exists (Get-DbScratchDatabase: Owned while this runs, Orphaned if this host dies).
@@ -196,17 +195,23 @@ public static class DatabaseRestorer
             $"server session {r.GetInt32(0)}, application '{r.GetString(1)}', from {r.GetString(2)} as {r.GetString(4)}, started {r.GetDateTime(3).ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z");
     }
 
+    /// <summary>
+    /// A restore's result, identified by the database restored into: its ConnectionId reaches that database, and its
+    /// Instance is host:port/database (an environment entry's name would name the database the backup came from).
+    /// </summary>
+    private static RestoreResult NewResult(RestorePlan plan, PgTarget server, string into)
+    {
+        var result = server.WithDatabase(into).Identify(new RestoreResult { BackupId = plan.BackupId, Target = plan.Target, RestoredAs = into });
+        result.Instance = $"{server.Host}:{server.Port}/{into}";
+        return result;
+    }
+
     private static async Task<RestoreResult> RestoreLockedAsync(RestorePlan plan, NpgsqlConnection? owner, Action<string>? progress, Action<string>? log, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var req = plan.Request;
         var server = req.Server;
-        var result = new RestoreResult
-        {
-            BackupId = plan.BackupId, Target = plan.Target, RestoredAs = req.AsDatabase ?? plan.Target,
-            Server = server.Host, Port = server.Port, Database = req.AsDatabase ?? plan.Target,
-            Instance = $"{server.Host}:{server.Port}/{req.AsDatabase ?? plan.Target}",
-        };
+        var result = NewResult(plan, server, req.AsDatabase ?? plan.Target);
         OpsToolsException Failed(string id, OpsErrorKind kind, string message, Exception? inner = null)
         {
             result.Succeeded = false;

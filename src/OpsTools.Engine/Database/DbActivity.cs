@@ -60,14 +60,12 @@ public sealed class DbActivitySession : IAsyncDisposable
                 string? S(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
                 DateTime? T(int i) => reader.IsDBNull(i) ? null : reader.GetDateTime(i).ToUniversalTime();
                 var now = reader.GetDateTime(17).ToUniversalTime();
-                var info = new DbConnectionInfo
+                var info = Target.Identify(new DbConnectionInfo
                 {
-                    Instance = Target.Name, Server = Target.Host, Port = Target.Port,
                     Pid = reader.GetInt32(0),
                     User = S(1),
                     Application = S(2),
                     ClientHostName = S(4),
-                    Database = S(6),
                     State = S(7),
                     BackendStart = T(8),
                     TransactionStart = T(9),
@@ -78,7 +76,9 @@ public sealed class DbActivitySession : IAsyncDisposable
                     BackendType = S(14),
                     Query = S(15),
                     IsCurrentSession = !reader.IsDBNull(16) && reader.GetBoolean(16),
-                };
+                });
+                // The session's own database, not the one this command connected to (null for background processes).
+                info.Database = S(6);
                 var address = S(3);
                 int? port = reader.IsDBNull(5) ? null : reader.GetInt32(5);
                 info.Client = address is not null
@@ -123,13 +123,13 @@ public sealed class DbActivitySession : IAsyncDisposable
     /// </summary>
     public async Task<DbConnectionStopResult> StopAsync(DbConnectionInfo session, bool cancelQueryOnly, CancellationToken cancellationToken)
     {
-        var result = new DbConnectionStopResult
+        var result = Target.Identify(new DbConnectionStopResult
         {
-            Instance = Target.Name, Server = Target.Host, Port = Target.Port, Database = session.Database,
             Pid = session.Pid, User = session.User, Application = session.Application, State = session.State,
             Query = Truncate(session.Query, 100),
             Action = cancelQueryOnly ? "Cancelled" : "Terminated",
-        };
+        });
+        result.Database = session.Database;
         if (session.Pid == BackendPid)
         {
             result.Message = $"pid {session.Pid} is the session this command works through; it is never stopped.";

@@ -64,11 +64,10 @@ public static class DbHealth
     public static async Task<List<DbHealthResult>> CheckAsync(PgTarget target, DbHealthOptions options, Action<string>? verbose, CancellationToken cancellationToken)
     {
         var results = new List<DbHealthResult>();
-        DbHealthResult New(string check) => new()
+        DbHealthResult New(string check) => target.Identify(new DbHealthResult
         {
-            Check = check, Target = target.Address, Instance = target.Name, Server = target.Host, Port = target.Port,
-            Database = target.Database, Environment = options.Environment,
-        };
+            Check = check, Target = target.Address, Environment = options.Environment,
+        });
         bool Wanted(string check) => options.Checks.Contains(check);
 
         var watch = Stopwatch.StartNew();

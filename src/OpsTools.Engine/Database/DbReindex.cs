@@ -118,14 +118,13 @@ public static class DbReindexEngine
                 var operation = item.Operation(concurrently);
                 var text = string.Create(CultureInfo.InvariantCulture, $"{operation} {item.Display} in {sw.Elapsed.TotalSeconds:0.###} s");
                 if (before is long b && after is long a) text += $"; index size {DbVacuumEngine.Bytes(b)} -> {DbVacuumEngine.Bytes(a)}";
-                completed(new DbReindexResult
+                completed(target.Identify(new DbReindexResult
                 {
-                    Instance = target.Name, Server = target.Host, Port = target.Port, Database = target.Database,
                     Schema = item.Schema, Table = item.TableName, Index = item.Index?.Name,
                     Operation = operation, Concurrently = concurrently, Succeeded = true,
                     IndexCount = item.Index is not null ? 1 : item.Table!.IndexCount,
                     SizeBefore = before, SizeAfter = after, Duration = sw.Elapsed, Message = text + ".", Timestamp = DateTime.UtcNow,
-                });
+                }));
             },
             starting, failed,
             (item, e) =>

@@ -89,15 +89,14 @@ public static class DbScratch
             var name = r.GetString(0);
             if (Classify(name) is not { } kind) continue;
             var now = r.GetDateTime(5).ToUniversalTime();
-            var s = new DbScratchDatabase
+            var s = target.Identify(new DbScratchDatabase
             {
-                Instance = target.Name, Server = target.Host, Port = target.Port, Database = target.Database,
                 Name = name, Kind = kind.Kind, For = kind.For, Created = kind.Created,
                 SizeBytes = r.IsDBNull(1) ? null : r.GetInt64(1),
                 Sessions = r.GetInt32(2),
                 OwnerSession = r.IsDBNull(3) ? null : r.GetInt32(3),
                 OwnerApplication = r.IsDBNull(4) ? null : r.GetString(4),
-            };
+            });
             if (s.Created is { } created) s.Age = now - created < TimeSpan.Zero ? TimeSpan.Zero : now - created;
             if (s.OwnerApplication is { } app && OwnerPid.Match(app) is { Success: true } m)
             {

@@ -48,14 +48,13 @@ public sealed class DbSettingsSession : IAsyncDisposable
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 string? S(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-                list.Add(new DbSettingInfo
+                list.Add(Target.Identify(new DbSettingInfo
                 {
-                    Instance = Target.Name, Server = Target.Host, Port = Target.Port, Database = Target.Database,
                     Name = reader.GetString(0), Setting = S(1), Unit = S(2), Value = S(3), Category = S(4), Context = S(5),
                     Source = S(6), SourceFile = S(7), PendingRestart = !reader.IsDBNull(8) && reader.GetBoolean(8),
                     Description = S(9), BootValue = S(10), ResetValue = S(11), Type = S(12), MinValue = S(13), MaxValue = S(14),
                     EnumValues = reader.IsDBNull(15) ? null : reader.GetFieldValue<string[]>(15),
-                });
+                }));
             }
         }
         catch (Exception e) when (e is NpgsqlException && !cancellationToken.IsCancellationRequested)

@@ -291,9 +291,8 @@ public static class DbVacuumEngine
                     note = " The statistics after it could not be read (" + (e is PostgresException pg ? pg.MessageText : "connection lost") + ").";
                 }
                 before.TryGetValue(table.Oid, out var b);
-                completed(new DbVacuumResult
+                completed(target.Identify(new DbVacuumResult
                 {
-                    Instance = target.Name, Server = target.Host, Port = target.Port, Database = target.Database,
                     Schema = table.Schema, Table = table.Name, Operation = operation, Succeeded = true,
                     DeadTuplesBefore = b?.DeadTuples, DeadTuplesAfter = after?.DeadTuples, LiveTuplesAfter = after?.LiveTuples,
                     TableBytesBefore = b?.TableBytes, TableBytesAfter = after?.TableBytes,
@@ -301,7 +300,7 @@ public static class DbVacuumEngine
                     Duration = sw.Elapsed,
                     Message = Describe(operation, table, b, after, sw.Elapsed) + note,
                     Timestamp = DateTime.UtcNow,
-                });
+                }));
             },
             starting,
             failed,

@@ -109,7 +109,7 @@ public static class PgInsight
     }
 
     /// <summary>The statements of pg_stat_statements, slowest first (as the runbooks' queries sort them).</summary>
-    public static async Task<IReadOnlyList<DbSlowQuery>> GetSlowQueriesAsync(PgTarget target, string connectionId, SlowQueryOptions options, string? environment, CancellationToken ct)
+    public static async Task<IReadOnlyList<DbSlowQuery>> GetSlowQueriesAsync(PgTarget target, SlowQueryOptions options, string? environment, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
         await using var c = await target.OpenAsync(ct).ConfigureAwait(false);
@@ -127,15 +127,10 @@ public static class PgInsight
             while (await r.ReadAsync(ct).ConfigureAwait(false))
             {
                 long hit = r.GetInt64(11), read = r.GetInt64(12);
-                var q = new DbSlowQuery
+                var q = target.Identify(new DbSlowQuery
                 {
                     Check = "SlowQuery",
                     Area = "Database",
-                    Instance = target.Name,
-                    Server = target.Host,
-                    Port = target.Port,
-                    Database = r.GetString(2),
-                    ConnectionId = connectionId,
                     QueryId = r.IsDBNull(0) ? null : r.GetInt64(0),
                     User = r.GetString(1),
                     Calls = r.GetInt64(3),
@@ -148,7 +143,7 @@ public static class PgInsight
                     HitRatio = hit + read == 0 ? null : Math.Round((double)hit / (hit + read), 4),
                     Query = r.IsDBNull(10) ? "" : r.GetString(10),
                     Environment = environment,
-                };
+                }, database: r.GetString(2));
                 ApplyStatus(q, target, options.WarningMs);
                 list.Add(q);
             }
@@ -232,7 +227,7 @@ public static class PgInsight
     }
 
     /// <summary>The databases of the server, largest first.</summary>
-    public static async Task<IReadOnlyList<DbSize>> GetDatabaseSizesAsync(PgTarget target, string connectionId, bool includeTemplates, CancellationToken ct)
+    public static async Task<IReadOnlyList<DbSize>> GetDatabaseSizesAsync(PgTarget target, bool includeTemplates, CancellationToken ct)
     {
         const string sql = """
             SELECT d.datname::text, pg_get_userbyid(d.datdba)::text, pg_encoding_to_char(d.encoding)::text,
@@ -252,14 +247,13 @@ public static class PgInsight
             cmd.Parameters.AddWithValue("templates", includeTemplates);
             await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await r.ReadAsync(ct).ConfigureAwait(false))
-                list.Add(new DbSize
+                list.Add(target.Identify(new DbSize
                 {
-                    Instance = target.Name, Server = target.Host, Port = target.Port, ConnectionId = connectionId,
-                    Database = r.GetString(0), Name = r.GetString(0), Owner = r.GetString(1), Encoding = r.GetString(2),
+                    Name = r.GetString(0), Owner = r.GetString(1), Encoding = r.GetString(2),
                     AllowConnections = r.GetBoolean(3), IsTemplate = r.GetBoolean(4),
                     SizeBytes = r.IsDBNull(5) ? null : r.GetInt64(5),
                     Connections = r.GetInt32(6),
-                });
+                }, database: r.GetString(0)));
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException && !ct.IsCancellationRequested)
         {
@@ -269,7 +263,7 @@ public static class PgInsight
     }
 
     /// <summary>The tables and materialized views of the connected database, largest first.</summary>
-    public static async Task<IReadOnlyList<DbTableSize>> GetTableSizesAsync(PgTarget target, string connectionId, Func<string, string, bool>? filter, int? top, CancellationToken ct)
+    public static async Task<IReadOnlyList<DbTableSize>> GetTableSizesAsync(PgTarget target, Func<string, string, bool>? filter, int? top, CancellationToken ct)
     {
         const string sql = """
             SELECT n.nspname::text, c.relname::text, c.relkind::text,
@@ -294,14 +288,13 @@ public static class PgInsight
                 string schema = r.GetString(0), table = r.GetString(1);
                 if (filter is not null && !filter(schema, table)) continue;
                 var tuples = r.GetDouble(7);
-                list.Add(new DbTableSize
+                list.Add(target.Identify(new DbTableSize
                 {
-                    Instance = target.Name, Server = target.Host, Port = target.Port, Database = target.Database, ConnectionId = connectionId,
                     Schema = schema, Table = table, Kind = r.GetString(2),
                     TotalBytes = r.GetInt64(3), TableBytes = r.GetInt64(4), IndexBytes = r.GetInt64(5), ToastBytes = r.GetInt64(6),
                     // -1 (PostgreSQL 14+) means never vacuumed or analyzed.
                     RowEstimate = tuples < 0 ? null : (long)tuples,
-                });
+                }));
                 if (top is { } t && list.Count >= t) break;
             }
         }
@@ -338,7 +331,7 @@ public static class PgInsight
         bool Excluded, long? SeqScans, long? SeqTupRead, long? LiveTuples);
 
     /// <summary>Unused, duplicate and missing indexes of the connected database. Never changes anything.</summary>
-    public static async Task<IReadOnlyList<DbIndexAdvice>> GetIndexAdviceAsync(PgTarget target, string connectionId, IndexAdviceOptions options, Func<string, string, bool>? filter, string? environment, CancellationToken ct)
+    public static async Task<IReadOnlyList<DbIndexAdvice>> GetIndexAdviceAsync(PgTarget target, IndexAdviceOptions options, Func<string, string, bool>? filter, string? environment, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
         await using var c = await target.OpenAsync(ct).ConfigureAwait(false);
@@ -392,8 +385,8 @@ public static class PgInsight
         var now = DateTime.UtcNow;
         foreach (var a in advice)
         {
-            a.Instance = target.Name; a.Server = target.Host; a.Port = target.Port; a.Database = target.Database;
-            a.ConnectionId = connectionId; a.Environment = environment;
+            target.Identify(a);
+            a.Environment = environment;
             a.Target = $"{target.Address} {a.Schema}.{a.Index ?? a.Table}";
             a.Duration = now - started; a.Timestamp = now;
         }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Security;
 using Npgsql;
 using OpsTools.Configuration;
+using OpsTools.Database;
 
 namespace OpsTools.Engine.Database;
 
@@ -60,6 +61,21 @@ public sealed class PgTarget
     public string Address => $"{User}@{(Host.StartsWith('/') ? Host : Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}/{Database}";
 
     public override string ToString() => Address;
+
+    /// <summary>
+    /// Fills a result's identity block from this target: Instance, Server, Port, Database (or <paramref name="database"/>
+    /// when the result is about another database of the same server) and the ConnectionId that brings the next command
+    /// back to this target. The one place every database result gets it.
+    /// </summary>
+    public T Identify<T>(T result, string? database = null) where T : IDbIdentity
+    {
+        result.Instance = Name;
+        result.Server = Host;
+        result.Port = Port;
+        result.Database = database ?? Database;
+        result.ConnectionId = PgTargetRegistry.Register(this);
+        return result;
+    }
 
     /// <summary>The same server and credentials, another database.</summary>
     public PgTarget WithDatabase(string database)

@@ -613,7 +613,7 @@ public static class EvidenceCollector
             try
             {
                 At(d, $"reading pg_stat_statements on {target.Address}");
-                var slow = await PgInsight.GetSlowQueriesAsync(target, PgTargetRegistry.Register(target),
+                var slow = await PgInsight.GetSlowQueriesAsync(target,
                     new SlowQueryOptions { Top = 10, WarningMs = env.Thresholds.DbSlowQueryWarningMs }, env.Name, ct).ConfigureAwait(false);
                 entry["slowQueries"] = slow;
                 d.Text.Append("### Slow queries (pg_stat_statements, top 10 by mean time)\n");

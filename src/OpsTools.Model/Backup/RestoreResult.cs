@@ -1,7 +1,9 @@
+using OpsTools.Database;
+
 namespace OpsTools.Backup;
 
 /// <summary>What Restore-Backup did: where the backup now lives, what became of the database it replaced, and where the safety backup is.</summary>
-public class RestoreResult
+public class RestoreResult : IDbIdentity
 {
     /// <summary>The restored backup (&lt;name&gt;/&lt;stamp&gt;).</summary>
     public string BackupId { get; set; } = "";

@@ -4,7 +4,7 @@ namespace OpsTools.Database;
 /// One check of Get-DbHealth for one database target (Reachable, ServerVersion, Uptime, Connections,
 /// Replication, TransactionIdWraparound). Properties that do not belong to the check are null.
 /// </summary>
-public class DbHealthResult : CheckResult
+public class DbHealthResult : CheckResult, IDbIdentity
 {
     public DbHealthResult() => Area = "Database";
 
@@ -62,13 +62,14 @@ public class DbHealthResult : CheckResult
 }
 
 /// <summary>One server process from pg_stat_activity (what Get-DbConnection returns).</summary>
-public class DbConnectionInfo
+public class DbConnectionInfo : IDbIdentity
 {
     public string Instance { get; set; } = "";
     public string Server { get; set; } = "";
     public int Port { get; set; }
     /// <summary>The database the session is connected to (datname); null for background processes without one.</summary>
     public string? Database { get; set; }
+    string IDbIdentity.Database { get => Database ?? ""; set => Database = value; }
     public string? ConnectionId { get; set; }
 
     /// <summary>Backend process id.</summary>
@@ -115,6 +116,7 @@ public class DbConnectionSummary
     public string Instance { get; set; } = "";
     public string Server { get; set; } = "";
     public int Port { get; set; }
+    /// <summary>Always null: a state's sessions can be in any database of the server.</summary>
     public string? Database { get; set; }
     public string? ConnectionId { get; set; }
     /// <summary>The state (null for processes that have none, e.g. background workers).</summary>
@@ -127,12 +129,13 @@ public class DbConnectionSummary
 }
 
 /// <summary>What Stop-DbConnection did to one session.</summary>
-public class DbConnectionStopResult
+public class DbConnectionStopResult : IDbIdentity
 {
     public string Instance { get; set; } = "";
     public string Server { get; set; } = "";
     public int Port { get; set; }
     public string? Database { get; set; }
+    string IDbIdentity.Database { get => Database ?? ""; set => Database = value; }
     public string? ConnectionId { get; set; }
     public int Pid { get; set; }
     public string? User { get; set; }
@@ -150,7 +153,7 @@ public class DbConnectionStopResult
 }
 
 /// <summary>One server setting from pg_settings (what Get-DbSetting returns).</summary>
-public class DbSettingInfo
+public class DbSettingInfo : IDbIdentity
 {
     public string Instance { get; set; } = "";
     public string Server { get; set; } = "";
@@ -188,7 +191,7 @@ public class DbSettingInfo
 }
 
 /// <summary>What Set-DbSetting did to one setting.</summary>
-public class DbSettingChangeResult
+public class DbSettingChangeResult : IDbIdentity
 {
     public string Instance { get; set; } = "";
     public string Server { get; set; } = "";

@@ -6,7 +6,7 @@ namespace OpsTools.Database;
 /// One normalized statement from <c>pg_stat_statements</c> (Get-DbSlowQuery), as a check result:
 /// <c>Warning</c> when its mean time is above the slow-query threshold (runbooks: 1 s), else <c>Healthy</c>.
 /// </summary>
-public class DbSlowQuery : CheckResult
+public class DbSlowQuery : CheckResult, IDbIdentity
 {
     /// <summary>The environment entry's name, or host:port/database.</summary>
     public string Instance { get; set; } = "";
@@ -17,7 +17,7 @@ public class DbSlowQuery : CheckResult
     /// <summary>The database the statement ran in (pg_stat_statements.dbid).</summary>
     public string Database { get; set; } = "";
     /// <summary>Lets the next OpsTools database command reuse this connection's settings; carries no secret.</summary>
-    public string ConnectionId { get; set; } = "";
+    public string? ConnectionId { get; set; }
     /// <summary>pg_stat_statements.queryid (null when the statement is not visible to the connected role).</summary>
     public long? QueryId { get; set; }
     /// <summary>The role that ran the statement (pg_stat_statements.userid).</summary>
@@ -62,7 +62,7 @@ public enum DbSlowQuerySort
 }
 
 /// <summary>One database of a server (Get-DbSize), as <c>\l+</c> lists it.</summary>
-public class DbSize
+public class DbSize : IDbIdentity
 {
     /// <summary>The environment entry's name, or host:port/database of the connection.</summary>
     public string Instance { get; set; } = "";
@@ -71,7 +71,7 @@ public class DbSize
     /// <summary>The listed database's name (so the object pipes into commands that take -Database).</summary>
     public string Database { get; set; } = "";
     /// <summary>Lets the next OpsTools database command reuse this connection's settings; carries no secret.</summary>
-    public string ConnectionId { get; set; } = "";
+    public string? ConnectionId { get; set; }
     /// <summary>The database's name (same as Database).</summary>
     public string Name { get; set; } = "";
     /// <summary>pg_database_size(); null when the role may not connect to that database.</summary>
@@ -92,14 +92,14 @@ public class DbSize
 }
 
 /// <summary>Disk space of one table (Get-DbTableSize): the table, its indexes and its TOAST data.</summary>
-public class DbTableSize
+public class DbTableSize : IDbIdentity
 {
     public string Instance { get; set; } = "";
     public string Server { get; set; } = "";
     public int Port { get; set; }
     public string Database { get; set; } = "";
     /// <summary>Lets the next OpsTools database command reuse this connection's settings; carries no secret.</summary>
-    public string ConnectionId { get; set; } = "";
+    public string? ConnectionId { get; set; }
     public string Schema { get; set; } = "";
     public string Table { get; set; } = "";
     /// <summary>r (table), p (partitioned table: its partitions are listed on their own) or m (materialized view).</summary>
@@ -136,14 +136,14 @@ public enum DbIndexAdviceKind
 /// One piece of index advice (Get-DbIndexAdvice), as a Warning check result. The command never applies
 /// <see cref="FixStatement"/>: review it, then run it yourself.
 /// </summary>
-public class DbIndexAdvice : CheckResult
+public class DbIndexAdvice : CheckResult, IDbIdentity
 {
     public string Instance { get; set; } = "";
     public string Server { get; set; } = "";
     public int Port { get; set; }
     public string Database { get; set; } = "";
     /// <summary>Lets the next OpsTools database command reuse this connection's settings; carries no secret.</summary>
-    public string ConnectionId { get; set; } = "";
+    public string? ConnectionId { get; set; }
     public DbIndexAdviceKind Kind { get; set; }
     public string Schema { get; set; } = "";
     public string Table { get; set; } = "";

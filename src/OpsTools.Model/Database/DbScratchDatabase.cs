@@ -4,7 +4,7 @@ namespace OpsTools.Database;
 /// A scratch database OpsTools creates on a server (Restore-Backup's &lt;target&gt;_restore_&lt;stamp&gt;, the restore
 /// drill's opstools_drill_&lt;name&gt;_&lt;random&gt;), as Get-DbScratchDatabase lists it and Remove-DbScratchDatabase drops it.
 /// </summary>
-public class DbScratchDatabase
+public class DbScratchDatabase : IDbIdentity
 {
     /// <summary>The environment entry's name, or host:port/database.</summary>
     public string Instance { get; set; } = "";

@@ -5,7 +5,7 @@ namespace OpsTools.Database;
 /// rules: dead-tuple ratio and time since the last (auto)vacuum, counted only when there is
 /// something to clean (see Get-DbVacuumStatus's help for the exact rules).
 /// </summary>
-public class DbVacuumStatusResult : CheckResult
+public class DbVacuumStatusResult : CheckResult, IDbIdentity
 {
     /// <summary>The environment entry's name, or host:port/database.</summary>
     public string Instance { get; set; } = "";
@@ -56,7 +56,7 @@ public class DbVacuumStatusResult : CheckResult
 }
 
 /// <summary>What VACUUM / ANALYZE did to one table.</summary>
-public class DbVacuumResult
+public class DbVacuumResult : IDbIdentity
 {
     /// <summary>The environment entry's name, or host:port/database.</summary>
     public string Instance { get; set; } = "";
@@ -103,7 +103,7 @@ public class DbVacuumResult
 }
 
 /// <summary>What REINDEX did to one index or to the indexes of one table.</summary>
-public class DbReindexResult
+public class DbReindexResult : IDbIdentity
 {
     /// <summary>The environment entry's name, or host:port/database.</summary>
     public string Instance { get; set; } = "";

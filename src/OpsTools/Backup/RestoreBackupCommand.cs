@@ -132,7 +132,6 @@ public sealed class RestoreBackupCommand : DbCmdlet
                 step => { if (!cancellationToken.IsCancellationRequested) Progress(new ProgressRecord(1, activity, step)); },
                 line => { if (!cancellationToken.IsCancellationRequested) Verbose(line); },
                 cancellationToken).ConfigureAwait(false);
-            result.ConnectionId = IdOf(_server.WithDatabase(result.RestoredAs));
             if (Environment is not null) result.Environment = Environment.Name;
             Output(result);
         }

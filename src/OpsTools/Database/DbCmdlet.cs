@@ -145,9 +145,6 @@ public abstract class DbCmdlet : OpsCmdlet
         Verbose($"PostgreSQL target {target.Name}: {target.Display} (password: {target.PasswordSource}).");
         return target;
     }
-
-    /// <summary>The id to stamp on results that came from <paramref name="target"/>.</summary>
-    protected static string IdOf(PgTarget target) => PgTargetRegistry.Register(target);
 }
 
 /// <summary>Completes -Instance with the database names of the environment already given.</summary>

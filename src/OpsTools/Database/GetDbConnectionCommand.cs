@@ -44,9 +44,7 @@ public sealed class GetDbConnectionCommand : DbSessionFilterCmdlet
                 Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.ConnectionError, target.Name));
                 continue;
             }
-            var id = IdOf(target);
             var matching = sessions.Where(filter.Matches).ToList();
-            foreach (var s in matching) s.ConnectionId = id;
             if (Summary)
             {
                 foreach (var row in DbActivitySession.Summarize(matching))

@@ -62,12 +62,7 @@ public sealed class GetDbHealthCommand : DbCmdlet
         var tasks = targets.Select(t => DbHealth.CheckAsync(t, options, Verbose, cancellationToken)).ToList();
         for (var i = 0; i < tasks.Count; i++)
         {
-            var id = IdOf(targets[i]);
-            foreach (var result in await tasks[i].ConfigureAwait(false))
-            {
-                result.ConnectionId = id;
-                Output(result);
-            }
+            foreach (var result in await tasks[i].ConfigureAwait(false)) Output(result);
         }
     }
 

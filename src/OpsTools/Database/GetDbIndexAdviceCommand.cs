@@ -65,7 +65,7 @@ public sealed class GetDbIndexAdviceCommand : DbCmdlet
             try
             {
                 Verbose($"Reading pg_index, pg_stat_user_indexes, pg_stat_user_tables and pg_stats on {target.Address}.");
-                foreach (var a in await PgInsight.GetIndexAdviceAsync(target, IdOf(target), options, filter, Environment?.Name, cancellationToken))
+                foreach (var a in await PgInsight.GetIndexAdviceAsync(target, options, filter, Environment?.Name, cancellationToken))
                     Output(a);
             }
             catch (OpsToolsException e)

@@ -46,14 +46,9 @@ public sealed class GetDbScratchDatabaseCommand : DbCmdlet
                 Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.ConnectionError, target.Name));
                 continue;
             }
-            var id = IdOf(target);
             var matching = found.Where(filter.Matches).ToList();
             Verbose($"{target.Address}: {found.Count} scratch database(s), {matching.Count} match {filter}.");
-            foreach (var s in matching)
-            {
-                s.ConnectionId = id;
-                Output(s);
-            }
+            foreach (var s in matching) Output(s);
         }
     }
 }

@@ -38,7 +38,6 @@ public sealed class GetDbSettingCommand : DbCmdlet
                 Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.ConnectionError, target.Name));
                 continue;
             }
-            var id = IdOf(target);
             IEnumerable<DbSettingInfo> selected = settings;
             if (Name is { Length: > 0 })
             {
@@ -53,11 +52,7 @@ public sealed class GetDbSettingCommand : DbCmdlet
                         "DbSettingNotFound", ErrorCategory.ObjectNotFound, n));
                 }
             }
-            foreach (var s in selected)
-            {
-                s.ConnectionId = id;
-                Output(s);
-            }
+            foreach (var s in selected) Output(s);
         }
     }
 }

@@ -39,7 +39,7 @@ public sealed class GetDbSizeCommand : DbCmdlet
             try
             {
                 Verbose($"Reading pg_database and pg_database_size on {target.Address}.");
-                var list = await PgInsight.GetDatabaseSizesAsync(target, IdOf(target), IncludeTemplate, cancellationToken);
+                var list = await PgInsight.GetDatabaseSizesAsync(target, IncludeTemplate, cancellationToken);
                 foreach (var d in list)
                     if (patterns is null || patterns.Any(p => p.IsMatch(d.Name)))
                         Output(AsCheckResult ? PgInsight.ToCheckResult(d, target, Environment?.Name) : d);

@@ -74,7 +74,7 @@ public sealed class GetDbSlowQueryCommand : DbCmdlet
             try
             {
                 Verbose($"Reading the top {Top} statements by {SortBy} from pg_stat_statements on {target.Address}{(AllDatabases ? " (every database)" : "")}.");
-                var list = await PgInsight.GetSlowQueriesAsync(target, IdOf(target), options, Environment?.Name, cancellationToken);
+                var list = await PgInsight.GetSlowQueriesAsync(target, options, Environment?.Name, cancellationToken);
                 foreach (var q in list) Output(q);
                 if (Reset)
                 {

@@ -50,7 +50,7 @@ public sealed class GetDbTableSizeCommand : DbCmdlet
             try
             {
                 Verbose($"Reading table sizes (pg_total_relation_size, pg_relation_size, pg_indexes_size) on {target.Address}.");
-                foreach (var t in await PgInsight.GetTableSizesAsync(target, IdOf(target), filter, top, cancellationToken))
+                foreach (var t in await PgInsight.GetTableSizesAsync(target, filter, top, cancellationToken))
                     Output(AsCheckResult ? PgInsight.ToCheckResult(t, target, Environment?.Name) : t);
             }
             catch (OpsToolsException e)

@@ -54,7 +54,6 @@ public sealed class GetDbVacuumStatusCommand : DbCmdlet
         foreach (var target in targets)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var id = IdOf(target);
             var sw = Stopwatch.StartNew();
             Verbose($"Reading pg_stat_all_tables with table sizes on {target.Address}.");
             IReadOnlyList<VacuumStatusRow> rows;
@@ -65,13 +64,12 @@ public sealed class GetDbVacuumStatusCommand : DbCmdlet
             catch (OpsToolsException e)
             {
                 // A check: an unreachable database is a result that says why.
-                Output(new DbVacuumStatusResult
+                Output(target.Identify(new DbVacuumStatusResult
                 {
                     Check = "DbVacuum", Area = "Database", Target = target.Address, Status = CheckStatus.Critical,
                     Message = e.Message, Threshold = VacuumStatusRules.Threshold(thresholds), Duration = sw.Elapsed,
-                    Environment = Environment?.Name, Instance = target.Name, Server = target.Host, Port = target.Port,
-                    Database = target.Database, ConnectionId = id,
-                });
+                    Environment = Environment?.Name,
+                }));
                 continue;
             }
             sw.Stop();
@@ -89,19 +87,18 @@ public sealed class GetDbVacuumStatusCommand : DbCmdlet
             {
                 var (status, message) = VacuumStatusRules.Evaluate(r, thresholds);
                 var last = VacuumStatusRules.Latest(r.LastVacuum, r.LastAutovacuum);
-                Output(new DbVacuumStatusResult
+                Output(target.Identify(new DbVacuumStatusResult
                 {
                     Check = "DbVacuum", Area = "Database",
                     Target = $"{target.Host}:{target.Port.ToString(CultureInfo.InvariantCulture)}/{target.Database}/{r.Schema}.{r.Table}",
                     Status = status, Message = message, Value = ratio, Threshold = threshold, Duration = sw.Elapsed,
                     Timestamp = DateTime.UtcNow, Environment = Environment?.Name,
-                    Instance = target.Name, Server = target.Host, Port = target.Port, Database = target.Database, ConnectionId = id,
                     Schema = r.Schema, Table = r.Table, LiveTuples = r.LiveTuples, DeadTuples = r.DeadTuples, DeadRatio = ratio,
                     ModificationsSinceAnalyze = r.ModificationsSinceAnalyze, TableBytes = r.TableBytes, TotalBytes = r.TotalBytes,
                     LastVacuum = r.LastVacuum, LastAutovacuum = r.LastAutovacuum, LastAnalyze = r.LastAnalyze, LastAutoanalyze = r.LastAutoanalyze,
                     VacuumAgeHours = last is DateTime l ? Math.Round(Math.Max(0, (r.ServerNow - l).TotalHours), 2) : null,
                     VacuumCount = r.VacuumCount, AutovacuumCount = r.AutovacuumCount, AnalyzeCount = r.AnalyzeCount, AutoanalyzeCount = r.AutoanalyzeCount,
-                });
+                }));
             }
         }
     }

@@ -134,7 +134,6 @@ public sealed class InvokeDbReindexCommand : DbCmdlet
             }
             if (approved.Count == 0) continue;
 
-            var id = IdOf(target);
             var total = approved.Count;
             var done = 0;
             var activity = $"REINDEX{(concurrently ? " CONCURRENTLY" : "")} of {total} {(ParameterSetName == IndexSet ? "index(es)" : "table(s)")} in {target.Address}";
@@ -146,7 +145,6 @@ public sealed class InvokeDbReindexCommand : DbCmdlet
                 },
                 completed: r =>
                 {
-                    r.ConnectionId = id;
                     done++;
                     Output(r);
                 },

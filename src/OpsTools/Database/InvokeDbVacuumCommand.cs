@@ -168,7 +168,6 @@ public sealed class InvokeDbVacuumCommand : DbCmdlet
 
         foreach (var (target, tables) in approved)
         {
-            var id = IdOf(target);
             Verbose($"{operation} on {tables.Count} table(s) of {target.Address}, {Math.Min(Parallel, tables.Count)} connection(s); each statement alone, outside any transaction.");
             await DbVacuumEngine.VacuumAsync(target, tables, options, Parallel,
                 starting: t =>
@@ -179,7 +178,6 @@ public sealed class InvokeDbVacuumCommand : DbCmdlet
                 },
                 completed: r =>
                 {
-                    r.ConnectionId = id;
                     lock (gate) { running.Remove(r.Schema + "." + r.Table); done++; }
                     Output(r);
                     Report($"last: {r.Schema}.{r.Table}");

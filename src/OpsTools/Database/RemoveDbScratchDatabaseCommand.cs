@@ -49,7 +49,6 @@ public sealed class RemoveDbScratchDatabaseCommand : DbCmdlet
             catch (OpsToolsException e) { Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.ConnectionError, target.Name)); continue; }
             try
             {
-                var id = IdOf(target);
                 var found = await session.ListAsync(cancellationToken).ConfigureAwait(false);
                 var matching = found.Where(filter.Matches).ToList();
                 Verbose($"{target.Address}: {matching.Count} scratch database(s) match {filter}; orphans among them: {matching.Count(s => s.IsOrphan)}.");
@@ -59,7 +58,6 @@ public sealed class RemoveDbScratchDatabaseCommand : DbCmdlet
                         "DbScratchNotFound", ErrorCategory.ObjectNotFound, missing));
                 foreach (var s in matching)
                 {
-                    s.ConnectionId = id;
                     if (!s.IsOrphan)
                     {
                         // Named on purpose: say why it stays. Picked by a wildcard or no name: just left alone.

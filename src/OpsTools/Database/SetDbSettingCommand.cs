@@ -69,14 +69,13 @@ public sealed class SetDbSettingCommand : DbCmdlet
         var after = await session.GetAsync(before.Name, ct).ConfigureAwait(false) ?? before;
 
         var restart = before.Context == "postmaster";
-        var result = new DbSettingChangeResult
+        var result = target.Identify(new DbSettingChangeResult
         {
-            Instance = target.Name, Server = target.Host, Port = target.Port, Database = target.Database, ConnectionId = IdOf(target),
             Name = before.Name, Action = Reset ? "Reset" : "Set", RequestedValue = values is null ? null : string.Join(", ", values),
             OldValue = before.Value, Value = after.Value, Context = before.Context,
             RestartRequired = restart, ReloadRequired = !restart && !Reload, Reloaded = Reload,
             Applied = !restart && Reload, PendingRestart = after.PendingRestart,
-        };
+        });
         var change = Reset ? $"{result.Name} reset in postgresql.auto.conf" : $"{result.Name} set to {result.RequestedValue} in postgresql.auto.conf";
         result.Message = restart
             ? $"{change}; it takes effect after a server restart (context postmaster){(after.PendingRestart ? ", the server reports a pending restart" : "")}. Effective now: {after.Value}."

@@ -95,19 +95,20 @@ public sealed class StopDbConnectionCommand : DbSessionFilterCmdlet
             List<DbConnectionInfo> current;
             try { current = await session.ListAsync(includeSystem: true, ct).ConfigureAwait(false); }
             catch (OpsToolsException e) { Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.ReadError, target.Name)); return false; }
-            var id = IdOf(target);
             foreach (var request in requests.DistinctBy(r => r.Pid))
             {
                 var live = current.FirstOrDefault(s => s.Pid == request.Pid &&
                     (request.BackendStart is not DateTime start || s.BackendStart is not DateTime b || Math.Abs((b - start.ToUniversalTime()).TotalMilliseconds) < 1));
                 if (live is null)
                 {
-                    Output(new DbConnectionStopResult
+                    var gone = target.Identify(new DbConnectionStopResult
                     {
-                        Instance = target.Name, Server = target.Host, Port = target.Port, ConnectionId = id, Pid = request.Pid,
+                        Pid = request.Pid,
                         Action = CancelQueryOnly ? "Cancelled" : "Terminated",
                         Message = $"pid {request.Pid} no longer exists on {target.Address} (the session ended, or the pid now belongs to another process); nothing was done.",
                     });
+                    gone.Database = null;
+                    Output(gone);
                     continue;
                 }
                 if (!filter.IsEmpty && !filter.Matches(live))
@@ -115,7 +116,7 @@ public sealed class StopDbConnectionCommand : DbSessionFilterCmdlet
                     Verbose($"pid {live.Pid} ({live.State}, {live.Duration}) does not match {filter} now: left alone.");
                     continue;
                 }
-                any |= await StopOneAsync(session, live, id, ct).ConfigureAwait(false);
+                any |= await StopOneAsync(session, live, ct).ConfigureAwait(false);
             }
         }
         return any;
@@ -134,14 +135,13 @@ public sealed class StopDbConnectionCommand : DbSessionFilterCmdlet
             catch (OpsToolsException e) { Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.ReadError, target.Name)); return false; }
             var candidates = current.Where(s => s.Pid != session.BackendPid && filter.Matches(s)).ToList();
             Verbose($"{target.Address}: {candidates.Count} session(s) match {filter} (this command's own session, pid {session.BackendPid}, is never stopped).");
-            var id = IdOf(target);
             foreach (var s in candidates)
-                any |= await StopOneAsync(session, s, id, ct).ConfigureAwait(false);
+                any |= await StopOneAsync(session, s, ct).ConfigureAwait(false);
         }
         return any;
     }
 
-    private async Task<bool> StopOneAsync(DbActivitySession session, DbConnectionInfo s, string id, CancellationToken ct)
+    private async Task<bool> StopOneAsync(DbActivitySession session, DbConnectionInfo s, CancellationToken ct)
     {
         var target = session.Target;
         var query = s.Query is { Length: > 60 } q ? q[..59].ReplaceLineEndings(" ") + "…" : s.Query?.ReplaceLineEndings(" ");
@@ -156,7 +156,6 @@ public sealed class StopDbConnectionCommand : DbSessionFilterCmdlet
         }
         catch (DbStopDeniedException e)
         {
-            e.Result.ConnectionId = id;
             Output(e.Result);
             Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.PermissionDenied, s.Pid));
             return false;
@@ -166,7 +165,6 @@ public sealed class StopDbConnectionCommand : DbSessionFilterCmdlet
             Error(ToErrorRecord(e, e.ErrorId, ErrorCategory.OperationStopped, s.Pid));
             return false;
         }
-        result.ConnectionId = id;
         Output(result);
         return result.Succeeded;
     }
