@@ -29,6 +29,13 @@ public class DocsTests
         var common = new HashSet<string>(System.Management.Automation.Cmdlet.CommonParameters.Concat(System.Management.Automation.Cmdlet.OptionalCommonParameters));
         var parameters = s.Invoke($"(Get-Command {command}).Parameters.Keys").Select(o => o.BaseObject.ToString()!).Where(p => !common.Contains(p));
         foreach (var parameter in parameters)
+        {
             Assert.True(text.Contains($"### -{parameter}"), $"docs/{command}.md does not document -{parameter}");
+            // What Get-Help -Parameter shows: the text between the heading and the yaml block, in words, never the
+            // source or XML doc comments it was first drafted from.
+            var description = Regex.Match(text, $@"^### -{parameter}\r?\n(?<d>.*?)^```yaml", RegexOptions.Multiline | RegexOptions.Singleline).Groups["d"].Value;
+            Assert.False(string.IsNullOrWhiteSpace(description), $"docs/{command}.md: -{parameter} has no description");
+            Assert.DoesNotMatch(new Regex(@"^\s*///|<summary>|</summary>|<para\b|\[Cmdlet\(|\bpublic (sealed |abstract )?class\b|private const", RegexOptions.Multiline), description);
+        }
     }
 }
