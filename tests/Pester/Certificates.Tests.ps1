@@ -72,6 +72,25 @@ Get-TlsCertificate -Endpoint ($Endpoints -split ',') -CaFile $CaFile -FailOn Cri
         $json.Status | Should -Be 'Critical'
         ([datetime]$json.NotAfter).ToUniversalTime() | Should -Be (Get-OpensslNotAfter $ep.expiring)
     }
+
+    It 'gives the same UTC dates and days left in a time zone 14 hours ahead (X509Certificate2.NotAfter is local time)' {
+        # The .NET trap: X509Certificate2.NotAfter is in the machine's local time. On a UTC machine that cannot show, so this
+        # pwsh runs as if in Kiritimati (UTC+14): the dates must still be the UTC ones openssl prints, for an endpoint and a file.
+        $pem = Join-Path $dir 'tz-leaf.pem'
+        & bash -c "openssl s_client -connect $($ep.expiring) </dev/null 2>/dev/null | openssl x509 -out '$pem'"
+        $script = "Import-Module '$(Get-OpsModuleManifest)'; " +
+                  "Get-TlsCertificate -Endpoint '$($ep.expiring)' -CaFile '$($certs.CaFile)' | ForEach-Object { 'endpoint {0:o} {1} {2}' -f `$_.NotAfter, `$_.NotAfter.Kind, `$_.DaysLeft }; " +
+                  "Get-TlsCertificate -Path '$pem' | ForEach-Object { 'file {0:o} {1} {2}' -f `$_.NotAfter, `$_.NotAfter.Kind, `$_.DaysLeft }; " +
+                  "'offset ' + [TimeZoneInfo]::Local.BaseUtcOffset.TotalHours"
+        $r = Invoke-OpsPwsh -Command $script -Environment @{ TZ = 'Pacific/Kiritimati' }
+        $r.ExitCode | Should -Be 0 -Because $r.StdErr
+        $r.StdOut | Should -Match '(?m)^offset 14' -Because 'the child pwsh must really run 14 hours ahead of UTC'
+        $expected = (Get-OpensslNotAfter $ep.expiring).ToString('yyyy-MM-ddTHH:mm:ss', [cultureinfo]::InvariantCulture)
+        foreach ($source in 'endpoint', 'file') {
+            $line = ($r.StdOut -split '\r?\n') | Where-Object { $_ -like "$source *" } | Select-Object -First 1
+            $line | Should -Match "^$source $([regex]::Escape($expected))(\.0+)?Z Utc 5$" -Because $r.StdOut
+        }
+    }
 }
 
 Describe 'Files' {

@@ -110,7 +110,10 @@ public static class KubeCertificates
         }
     }
 
-    /// <summary>The Ingress TLS hosts of <paramref name="ns"/> (null: all): (namespace/ingress, host, secretName).</summary>
+    /// <summary>
+    /// The TLS hosts of <paramref name="ns"/> (null: all): every Ingress TLS host, and on OpenShift (where the cluster serves
+    /// route.openshift.io/v1) every Route with TLS: (namespace/ingress or namespace/route, host, secretName or null).
+    /// </summary>
     public static async Task<IReadOnlyList<(string Ingress, string Host, string? Secret)>> IngressTlsHostsAsync(KubeTarget target, string? ns, CancellationToken ct)
     {
         var list = await KubeErrors.CallAsync(target, "list ingresses", null, ns,
@@ -121,6 +124,29 @@ public static class KubeCertificates
             foreach (var tls in ing.Spec?.Tls ?? new List<V1IngressTLS>())
                 foreach (var h in tls.Hosts ?? new List<string>())
                     hosts.Add(($"{ing.Metadata.NamespaceProperty}/{ing.Metadata.Name}", h, tls.SecretName));
+        hosts.AddRange(await RouteTlsHostsAsync(target, ns, ct).ConfigureAwait(false));
+        return hosts;
+    }
+
+    /// <summary>OpenShift Routes with TLS (spec.tls set, any termination) and their spec.host; none where the cluster serves no Routes.</summary>
+    private static async Task<IReadOnlyList<(string, string, string?)>> RouteTlsHostsAsync(KubeTarget target, string? ns, CancellationToken ct)
+    {
+        const string group = "route.openshift.io", version = "v1", plural = "routes";
+        JsonElement body;
+        try
+        {
+            body = ns is null
+                ? await target.Client.CustomObjects.ListClusterCustomObjectAsync<JsonElement>(group, version, plural, cancellationToken: ct).ConfigureAwait(false)
+                : await target.Client.CustomObjects.ListNamespacedCustomObjectAsync<JsonElement>(group, version, ns, plural, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound) { return Array.Empty<(string, string, string?)>(); }
+        catch (Exception e) when (KubeErrors.Translate(e, target, "list routes", null, ns, ct) is { } t && !ReferenceEquals(t, e)) { throw t; }
+        var hosts = new List<(string, string, string?)>();
+        foreach (var route in JsonNode.Parse(body.GetRawText())?["items"]?.AsArray().OfType<JsonObject>() ?? Enumerable.Empty<JsonObject>())
+        {
+            if (route["spec"]?["tls"] is not JsonObject || (string?)route["spec"]?["host"] is not { Length: > 0 } host) continue;
+            hosts.Add(($"{(string?)route["metadata"]?["namespace"]}/{(string?)route["metadata"]?["name"]}", host, null));
+        }
         return hosts;
     }
 

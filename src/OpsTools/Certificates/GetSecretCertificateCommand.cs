@@ -7,7 +7,7 @@ using OpsTools.Engine.Certificates;
 namespace OpsTools.Commands.Certificates;
 
 /// <summary>
-/// <para type="synopsis">Reads the certificates stored in Kubernetes secrets (TLS secrets' tls.crt and ca.crt, PEM certificates in other secrets) and, with -Ingress, the certificates the Ingress TLS hosts serve; checks them against the expiry thresholds.</para>
+/// <para type="synopsis">Reads the certificates stored in Kubernetes secrets (TLS secrets' tls.crt and ca.crt, PEM certificates in other secrets) and, with -Ingress, the certificates the Ingress (and OpenShift Route) TLS hosts serve; checks them against the expiry thresholds.</para>
 /// <para type="description">One namespace (-Namespace, the environment's, the context's) or all (-AllNamespaces). Private keys (tls.key and key-looking values) are never read. Secrets written by cert-manager get the label 'cert-manager', so the environment's Certificates.Labels can give them their own thresholds. Results come sorted by days left.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "SecretCertificate", HelpUri = HelpLinks.Base + "Get-SecretCertificate.md")]
@@ -29,7 +29,7 @@ public sealed class GetSecretCertificateCommand : KubeCmdlet
     [Alias("A")]
     public SwitchParameter AllNamespaces { get; set; }
 
-    /// <summary>Also connect to every Ingress TLS host (port 443, SNI = the host) and check the certificate it serves.</summary>
+    /// <summary>Also connect to every Ingress TLS host, and on OpenShift every Route with TLS (port 443, SNI = the host), and check the certificate it serves.</summary>
     [Parameter]
     public SwitchParameter Ingress { get; set; }
 
@@ -47,6 +47,11 @@ public sealed class GetSecretCertificateCommand : KubeCmdlet
     [Parameter]
     [ValidateRange(0.05, 3600.0)]
     public double TimeoutSec { get; set; } = 10;
+
+    /// <summary>How many Ingress and Route hosts are read at once. Default 32.</summary>
+    [Parameter]
+    [ValidateRange(1, TlsEndpointProbe.MaxThrottleLimit)]
+    public int ThrottleLimit { get; set; } = TlsEndpointProbe.DefaultThrottleLimit;
 
     /// <summary>Days left under which a certificate is a warning (default: the label's, the environment's, else 30).</summary>
     [Parameter]
@@ -94,7 +99,7 @@ public sealed class GetSecretCertificateCommand : KubeCmdlet
             Thresholds = thresholds(null),
         }).ToList();
         Verbose($"Ingress: {requests.Count} TLS host(s){(address is null ? "" : $" via {IngressAddress}")}.");
-        await foreach (var r in TlsEndpointProbe.ProbeAllAsync(requests, TlsEndpointProbe.DefaultThrottleLimit, ct).ConfigureAwait(false))
+        await foreach (var r in TlsEndpointProbe.ProbeAllAsync(requests, ThrottleLimit, ct).ConfigureAwait(false))
             _results.Add(r);
     }
 

@@ -287,6 +287,26 @@ public sealed class GetTlsCertificateTests : IClassFixture<CertificateTestSites>
     }
 
     [Fact]
+    public void A_certificate_not_valid_yet_is_critical_with_the_date_it_starts()
+    {
+        // A certificate issued by a CA whose clock runs ahead (or installed too early): clients refuse it until NotBefore.
+        var dir = Path.Combine(_sites.Folder, "future");
+        Directory.CreateDirectory(dir);
+        var notBefore = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(3).AddHours(6), TimeSpan.Zero);
+        using var leaf = _sites.Pki.Issue(new[] { "future.example.test" }, notBefore.AddDays(90), notBefore);
+        File.WriteAllText(Path.Combine(dir, "future.pem"), TestPki.Pem(leaf));
+        using var s = Session();
+        s.Set("f", Path.Combine(dir, "future.pem"));
+        var r = s.Run("Get-TlsCertificate -Path $f");
+        Assert.Empty(r.Errors);
+        var c = Assert.Single(r.Output);
+        Assert.Equal("Critical", c.S("Status"));
+        Assert.Equal("NotYetValid", c.S("Problem"));
+        Assert.StartsWith($"not valid before {notBefore.UtcDateTime:yyyy-MM-dd HH:mm} UTC", c.S("Reason"));
+        Assert.Contains("Check the clock", c.S("Message"));
+    }
+
+    [Fact]
     public void Every_certificate_of_a_PEM_bundle_is_read_and_key_blocks_are_skipped_unread()
     {
         var dir = WriteFiles("bundle");

@@ -122,6 +122,58 @@ public sealed class KubeCertificateTests : IClassFixture<CertificateTestSites>, 
     }
 
     [Fact]
+    public void OpenShift_Route_TLS_hosts_are_checked_too_where_the_cluster_serves_Routes()
+    {
+        // The test API server is plain Kubernetes: route.openshift.io/v1 is served here by a CustomResourceDefinition of
+        // the same group, version and names as OpenShift's, which is how the command finds Routes (by the API, not the product).
+        const string crdName = "routes.route.openshift.io";
+        _k.Api.Post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", new JsonObject
+        {
+            ["apiVersion"] = "apiextensions.k8s.io/v1", ["kind"] = "CustomResourceDefinition",
+            ["metadata"] = new JsonObject { ["name"] = crdName },
+            ["spec"] = new JsonObject
+            {
+                ["group"] = "route.openshift.io", ["scope"] = "Namespaced",
+                ["names"] = new JsonObject { ["kind"] = "Route", ["listKind"] = "RouteList", ["plural"] = "routes", ["singular"] = "route" },
+                ["versions"] = new JsonArray(new JsonObject
+                {
+                    ["name"] = "v1", ["served"] = true, ["storage"] = true,
+                    ["schema"] = new JsonObject { ["openAPIV3Schema"] = new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true } },
+                }),
+            },
+        });
+        try
+        {
+            KubeCluster.WaitFor(() => _k.Api.TryGet("/apis/route.openshift.io/v1") is not null, TimeSpan.FromSeconds(60), "the Route API to be served");
+            JsonObject Route(string name, JsonNode? tls) => new()
+            {
+                ["apiVersion"] = "route.openshift.io/v1", ["kind"] = "Route", ["metadata"] = new JsonObject { ["name"] = name },
+                ["spec"] = new JsonObject { ["host"] = "localhost", ["to"] = new JsonObject { ["kind"] = "Service", ["name"] = "web" }, ["tls"] = tls },
+            };
+            KubeCluster.WaitFor(() =>
+            {
+                try { _k.Api.Post($"/apis/route.openshift.io/v1/namespaces/{_ns}/routes", Route("web", new JsonObject { ["termination"] = "edge" })); return true; }
+                catch (KubeApiException) { return false; }
+            }, TimeSpan.FromSeconds(30), "the first Route to be accepted");
+            _k.Api.Post($"/apis/route.openshift.io/v1/namespaces/{_ns}/routes", Route("plain", null));
+
+            using var s = Session();
+            s.Set("addr", _sites.Endpoint("expiring"));
+            var r = s.Run("Get-SecretCertificate @Kube -Ingress -IngressAddress $addr -CaFile $ca -ThrottleLimit 2");
+            Assert.Empty(r.Errors);
+            // The Route with TLS is read as an endpoint; the one without TLS is not.
+            var ep = Assert.Single(r.Output, o => o.S("Source") == "Endpoint");
+            Assert.Equal($"{_ns}/web localhost", ep.S("Name"));
+            Assert.Equal(5, ep.P("DaysLeft"));
+        }
+        finally
+        {
+            _k.Api.Delete($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crdName}");
+            KubeCluster.WaitFor(() => _k.Api.TryGet("/apis/route.openshift.io/v1") is null, TimeSpan.FromSeconds(60), "the Route API to be gone");
+        }
+    }
+
+    [Fact]
     public void CertManager_certificates_are_joined_to_their_secrets_with_conditions_and_failures()
     {
         using var web = Issue(20);
