@@ -140,3 +140,72 @@ Describe 'Incident updates' {
         Invoke-TestPart $parts 'notify.violations' | Should -Be '[]'
     }
 }
+
+# The switch to the real services: each test below runs when its variables hold a real webhook URL or key (and is
+# skipped otherwise, as on the test machines, which reach no outside service). They send through the same
+# environment-file targets an admin writes and check that the service accepted the delivery; PagerDuty and Opsgenie
+# alerts are resolved or closed again at once. *_URI variables point a target at another region or at Jira Service
+# Management's Opsgenie-compatible URL, or, to try the tests themselves, at the local receivers above.
+Describe 'Send-OpsNotification against the real services' {
+    BeforeAll {
+        $realFile = Join-Path $dir 'real.ops.psd1'
+        $uri = @{}
+        foreach ($k in 'OPSTOOLS_REAL_SLACK_URI', 'OPSTOOLS_REAL_PD_URI', 'OPSTOOLS_REAL_OPSGENIE_URI') {
+            $v = [Environment]::GetEnvironmentVariable($k)
+            $uri[$k] = if ($v) { "; Uri = '$v'" } else { '' }
+        }
+        Set-Content -LiteralPath $realFile -Encoding utf8 -Value @"
+@{
+    Name = 'opstools-test'
+    Notifications = @{
+        StatePath = './state/real-notify.json'
+        Targets = @(
+            @{ Name = 'slack'; Service = 'Slack'; UrlVariable = 'OPSTOOLS_REAL_SLACK_WEBHOOK' }
+            @{ Name = 'slack-bot'; Service = 'Slack'; KeyVariable = 'OPSTOOLS_REAL_SLACK_BOT'; Channel = '$env:OPSTOOLS_REAL_SLACK_CHANNEL'$($uri.OPSTOOLS_REAL_SLACK_URI) }
+            @{ Name = 'teams'; Service = 'Teams'; UrlVariable = 'OPSTOOLS_REAL_TEAMS_FLOW' }
+            @{ Name = 'pager'; Service = 'PagerDuty'; KeyVariable = 'OPSTOOLS_REAL_PD_KEY'$($uri.OPSTOOLS_REAL_PD_URI) }
+            @{ Name = 'genie'; Service = 'Opsgenie'; KeyVariable = 'OPSTOOLS_REAL_OPSGENIE_KEY'$($uri.OPSTOOLS_REAL_OPSGENIE_URI) }
+            @{ Name = 'hook'; Service = 'Webhook'; UrlVariable = 'OPSTOOLS_REAL_WEBHOOK_URL' }
+        )
+    }
+}
+"@
+        $message = @{ Title = 'OpsTools delivery test'; Message = 'Sent by the OpsTools test suite (Notifications.Tests.ps1); nothing to do. Ünïcödé ✓'; Severity = 'Warning' }
+        function Send-Real([string] $Target, [hashtable] $More = @{}) {
+            Send-OpsNotification -Environment $realFile -Target $Target @message @More -Confirm:$false -ErrorAction Continue -ErrorVariable sendErrors
+        }
+    }
+
+    It 'Slack accepts a message on its incoming webhook' -Skip:(-not $env:OPSTOOLS_REAL_SLACK_WEBHOOK) {
+        $r = Send-Real slack
+        $r.Status | Should -Be 'Accepted' -Because "$($r.Reason)"
+    }
+    It 'Slack accepts a message posted with a bot token into a channel' -Skip:(-not ($env:OPSTOOLS_REAL_SLACK_BOT -and $env:OPSTOOLS_REAL_SLACK_CHANNEL)) {
+        $r = Send-Real slack-bot
+        $r.Status | Should -Be 'Accepted' -Because "$($r.Reason)"
+    }
+    It 'a Teams Workflows flow accepts the adaptive card' -Skip:(-not $env:OPSTOOLS_REAL_TEAMS_FLOW) {
+        $r = Send-Real teams
+        $r.Status | Should -Be 'Accepted' -Because "$($r.Reason)"
+    }
+    It 'PagerDuty accepts a trigger and its resolve under one dedup key' -Skip:(-not $env:OPSTOOLS_REAL_PD_KEY) {
+        $key = "opstools:test:$([guid]::NewGuid().ToString('N'))"
+        $t = Send-Real pager @{ DedupKey = $key }
+        $t.Status | Should -Be 'Accepted' -Because "$($t.Reason)"
+        $t.DedupKey | Should -Be $key
+        $r = Send-Real pager @{ DedupKey = $key; Resolve = $true }
+        $r.Status | Should -Be 'Accepted' -Because "$($r.Reason)"
+        $r.Action | Should -Be 'Resolve'
+    }
+    It 'Opsgenie accepts an alert and its close under one alias' -Skip:(-not $env:OPSTOOLS_REAL_OPSGENIE_KEY) {
+        $key = "opstools:test:$([guid]::NewGuid().ToString('N'))"
+        $t = Send-Real genie @{ DedupKey = $key }
+        $t.Status | Should -Be 'Accepted' -Because "$($t.Reason)"
+        $r = Send-Real genie @{ DedupKey = $key; Resolve = $true }
+        $r.Status | Should -Be 'Accepted' -Because "$($r.Reason)"
+    }
+    It 'a JSON webhook accepts the default template' -Skip:(-not $env:OPSTOOLS_REAL_WEBHOOK_URL) {
+        $r = Send-Real hook
+        $r.Status | Should -Be 'Accepted' -Because "$($r.Reason)"
+    }
+}

@@ -153,7 +153,11 @@ public static class NotificationPlanner
     private static Delivery Trigger(ResolvedTarget t, NoticeItem p, string environment, Action<NotificationResult> onAccepted, string? severity = null)
     {
         var source = t.Source ?? environment;
-        var summary = p.Check == "Message" ? $"[{environment}] {p.Target}" + (p.Message.Length > 0 ? ": " + p.Message : "") : $"[{environment}] {p.Status} {p.Check} {p.Target}: {p.Message}";
+        // The alert's title is one line: a message (an incident update) gives its title and the first line of its text, a
+        // check result its one-line form; the whole text stays in custom_details.message (and Opsgenie's description).
+        var firstLine = p.Message.Split('\n', 2)[0].TrimEnd('\r');
+        var summary = (p.Check == "Message" ? $"[{environment}] {p.Target}" + (firstLine.Length > 0 ? ": " + firstLine : "") : $"[{environment}] {p.Status} {p.Check} {p.Target}: {p.Message}")
+            .ReplaceLineEndings(" ");
         var details = new Dictionary<string, string?>
         {
             ["status"] = p.Status, ["check"] = p.Check, ["target"] = p.Target, ["message"] = p.Message,

@@ -39,7 +39,7 @@ public sealed class SendOpsNotificationCommand : OpsCmdlet
     [AllowEmptyCollection]
     public CheckResult[] InputObject { get; set; } = Array.Empty<CheckResult>();
 
-    /// <summary>The level at or above which a result is a problem: Warning (Warning, Critical, Unknown) or Critical. Default: the environment's Notifications.Level, else Warning.</summary>
+    /// <summary>The level at or above which a result is a problem: Warning (Warning, Critical, Unknown) or Critical. Default: the environment's Notifications.Level (Critical when the section leaves it out); Warning without an environment that has a Notifications section.</summary>
     [Parameter(ParameterSetName = ResultsSet)]
     [ValidateSet("Warning", "Critical")]
     public string? Level { get; set; }

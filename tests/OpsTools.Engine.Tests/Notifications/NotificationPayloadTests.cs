@@ -18,6 +18,21 @@ public class NotificationPayloadTests
         Assert.Equal("<@U0123> Größe ≥ 95 % 🚨 & \"q\" \\ \n\u0001", (string?)JsonNode.Parse(json)!["t"]);
     }
 
+    [Theory]
+    [InlineData("PagerDuty", "payload.summary")]
+    [InlineData("Opsgenie", "message")]
+    public void An_incident_update_of_several_lines_gives_a_one_line_alert_title_and_keeps_the_whole_text(string service, string titlePath)
+    {
+        var target = new ResolvedTarget { Name = "pager", Service = service, Key = "k" };
+        const string text = "Checkout API answers 500 for most users\nSeverity: P1 (High)\r\nCommander: alice";
+        var d = NotificationPlanner.ForMessage(target, "INCIDENT DECLARED: Checkout returns 500", text, "Critical", "prod", "opstools:incident:INC-1", false, new());
+        var json = JsonNode.Parse(d.Json)!;
+        var title = (string)titlePath.Split('.').Aggregate(json, (n, p) => n[p]!)!;
+        Assert.Equal("[prod] INCIDENT DECLARED: Checkout returns 500: Checkout API answers 500 for most users", title);
+        var details = service == "PagerDuty" ? json["payload"]!["custom_details"]! : json["details"]!;
+        Assert.Equal(text, (string?)details["message"]);
+    }
+
     [Fact]
     public void A_dedup_key_is_stable_and_a_long_one_keeps_to_255_characters_with_a_hash()
     {
