@@ -269,6 +269,42 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task When_the_server_dies_during_the_restore_the_error_says_the_new_database_could_not_be_dropped_and_it_is_there_after_the_restart()
+    {
+        // Issue 12 found the message saying "was dropped" for a database a dead server could not drop.
+        var db = NewDatabase(rows: 700_000);
+        Pg.Exec("CREATE INDEX ON customers(name); CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 4) AS p FROM generate_series(1, 400000) g;", db);
+        using var s = new ModuleSession();
+        Backup(s, db);
+        Change(db);
+        var changed = State(db);
+        try
+        {
+            var run = Task.Run(() => s.Run(Setup(db) + "$b | Restore-Backup @Pg -Force -NoSafetyBackup"));
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(60) && !(Databases(db).Any(n => n.Contains("_restore_") && !n.Contains("_pre_restore_")) && PgRestores().Length > 0))
+                await Task.Delay(20);
+            Assert.True(PgRestores().Length > 0, "pg_restore was running when the server died");
+            Pg.StopServer("immediate");
+            var r = await run.WaitAsync(TimeSpan.FromSeconds(120));
+            Pg.StartServer();
+
+            var said = string.Join(" | ", r.Errors.Select(e => e.Exception.Message).Append(r.Terminating?.Message ?? ""));
+            Assert.Contains("could NOT be dropped", said);
+            Assert.DoesNotContain("was dropped", said);
+            // The truth after the restart: the new database is still there (and Get-/Remove-DbScratchDatabase list and drop it),
+            // the target is as it was.
+            var left = Assert.Single(Databases(db), n => n.Contains("_restore_") && !n.Contains("_pre_restore_"));
+            Assert.Contains(left, said);
+            Assert.Equal(changed, State(db));
+        }
+        finally
+        {
+            try { Pg.StartServer(); } catch (InvalidOperationException) { /* already running */ }
+        }
+    }
+
+    [Fact]
     public void A_database_name_with_quotes_and_spaces_is_restored_from_a_directory_backup_by_path()
     {
         var db = "rs \"quoted\" it's " + Guid.NewGuid().ToString("N")[..6];
