@@ -5,10 +5,10 @@ namespace OpsTools.TestKit;
 /// <summary>
 /// A real Docker engine for the tests: Debian's docker.io (Engine 20.10, API 1.41). Uses, in this order, the engine
 /// OPSTOOLS_TEST_DOCKER_HOST names; an engine already answering on /var/run/docker.sock (left running); else starts
-/// dockerd itself on that socket with its data in a temp folder, and stops it (by PID) when disposed. Only one dockerd
-/// may run per machine. Test images are made locally, no registry needed: a busybox-static root file system with
-/// tini-static as PID 1 (docker import), and a web image with a HEALTHCHECK on top (docker build, legacy builder):
-/// `docker exec c touch /tmp/unhealthy` turns it unhealthy.
+/// dockerd itself on that socket with its data in a temp folder, and stops it (by PID) when the last user disposes it.
+/// Only one dockerd may run per machine, so one engine serves every test of the process. Test images are made locally,
+/// no registry needed: a busybox-static root file system with tini-static as PID 1 (docker import), and a web image
+/// with a HEALTHCHECK on top (docker build, legacy builder): `docker exec c touch /tmp/unhealthy` turns it unhealthy.
 /// Setup and checks go through the docker CLI, not the library under test. Every container a test creates carries
 /// the label opstools.test=&lt;run&gt; and is removed by <see cref="RemoveTestContainers"/>.
 /// </summary>
@@ -34,7 +34,26 @@ public sealed class DockerEngine : IDisposable
         Host = host; External = external; _dir = dir; _dockerd = dockerd;
     }
 
+    private static readonly object SharedGate = new();
+    private static DockerEngine? _shared;
+    private static int _leases;
+
+    /// <summary>
+    /// The engine of this test process: the first call finds or starts it, later calls share it, and only the last
+    /// <see cref="Dispose"/> stops a dockerd the tests started. (Collections run in parallel: an engine owned by whichever
+    /// fixture came first was stopped under the others when that fixture's collection ended.)
+    /// </summary>
     public static DockerEngine Start()
+    {
+        lock (SharedGate)
+        {
+            _shared ??= StartNew();
+            _leases++;
+            return _shared;
+        }
+    }
+
+    private static DockerEngine StartNew()
     {
         var given = Environment.GetEnvironmentVariable("OPSTOOLS_TEST_DOCKER_HOST");
         DockerEngine engine;
@@ -223,6 +242,14 @@ public sealed class DockerEngine : IDisposable
 
     public void Dispose()
     {
+        lock (SharedGate)
+        {
+            if (ReferenceEquals(this, _shared))
+            {
+                if (--_leases > 0) return;
+                _shared = null;
+            }
+        }
         try { RemoveTestContainers(); } catch (InvalidOperationException) { }
         if (!External) Stop();
         if (_dir is not null)
