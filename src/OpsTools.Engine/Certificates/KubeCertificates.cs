@@ -131,18 +131,9 @@ public static class KubeCertificates
     /// <summary>OpenShift Routes with TLS (spec.tls set, any termination) and their spec.host; none where the cluster serves no Routes.</summary>
     private static async Task<IReadOnlyList<(string, string, string?)>> RouteTlsHostsAsync(KubeTarget target, string? ns, CancellationToken ct)
     {
-        const string group = "route.openshift.io", version = "v1", plural = "routes";
-        JsonElement body;
-        try
-        {
-            body = ns is null
-                ? await target.Client.CustomObjects.ListClusterCustomObjectAsync<JsonElement>(group, version, plural, cancellationToken: ct).ConfigureAwait(false)
-                : await target.Client.CustomObjects.ListNamespacedCustomObjectAsync<JsonElement>(group, version, ns, plural, cancellationToken: ct).ConfigureAwait(false);
-        }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound) { return Array.Empty<(string, string, string?)>(); }
-        catch (Exception e) when (KubeErrors.Translate(e, target, "list routes", null, ns, ct) is { } t && !ReferenceEquals(t, e)) { throw t; }
+        var routes = await ListCustomObjectsAsync(target, "route.openshift.io", "v1", "routes", ns, "list routes", _ => Array.Empty<JsonObject>(), ct).ConfigureAwait(false);
         var hosts = new List<(string, string, string?)>();
-        foreach (var route in JsonNode.Parse(body.GetRawText())?["items"]?.AsArray().OfType<JsonObject>() ?? Enumerable.Empty<JsonObject>())
+        foreach (var route in routes)
         {
             if (route["spec"]?["tls"] is not JsonObject || (string?)route["spec"]?["host"] is not { Length: > 0 } host) continue;
             hosts.Add(($"{(string?)route["metadata"]?["namespace"]}/{(string?)route["metadata"]?["name"]}", host, null));
@@ -168,17 +159,25 @@ public static class KubeCertificates
     }
 
     /// <summary>cert-manager Certificates of <paramref name="ns"/> (null: every namespace) as JSON.</summary>
-    public static async Task<IReadOnlyList<JsonObject>> ListCertificateObjectsAsync(KubeTarget target, string? ns, CancellationToken ct)
+    public static Task<IReadOnlyList<JsonObject>> ListCertificateObjectsAsync(KubeTarget target, string? ns, CancellationToken ct) =>
+        ListCustomObjectsAsync(target, Group, Version, Plural, ns, "list cert-manager Certificates", e => throw NotServed(target, e), ct);
+
+    /// <summary>
+    /// The objects of a custom resource API in <paramref name="ns"/> (null: every namespace), as JSON; where the cluster does
+    /// not serve that API (404 on the list), what <paramref name="notServed"/> says. Other failures are KubeErrors' own.
+    /// </summary>
+    private static async Task<IReadOnlyList<JsonObject>> ListCustomObjectsAsync(KubeTarget target, string group, string version, string plural,
+        string? ns, string action, Func<HttpOperationException, IReadOnlyList<JsonObject>> notServed, CancellationToken ct)
     {
         JsonElement body;
         try
         {
             body = ns is null
-                ? await target.Client.CustomObjects.ListClusterCustomObjectAsync<JsonElement>(Group, Version, Plural, cancellationToken: ct).ConfigureAwait(false)
-                : await target.Client.CustomObjects.ListNamespacedCustomObjectAsync<JsonElement>(Group, Version, ns, Plural, cancellationToken: ct).ConfigureAwait(false);
+                ? await target.Client.CustomObjects.ListClusterCustomObjectAsync<JsonElement>(group, version, plural, cancellationToken: ct).ConfigureAwait(false)
+                : await target.Client.CustomObjects.ListNamespacedCustomObjectAsync<JsonElement>(group, version, ns, plural, cancellationToken: ct).ConfigureAwait(false);
         }
-        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound) { throw NotServed(target, e); }
-        catch (Exception e) when (KubeErrors.Translate(e, target, "list cert-manager Certificates", null, ns, ct) is { } t && !ReferenceEquals(t, e)) { throw t; }
+        catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.NotFound) { return notServed(e); }
+        catch (Exception e) when (KubeErrors.Translate(e, target, action, null, ns, ct) is { } t && !ReferenceEquals(t, e)) { throw t; }
         var items = JsonNode.Parse(body.GetRawText())?["items"]?.AsArray() ?? new JsonArray();
         return items.OfType<JsonObject>().ToList();
     }

@@ -155,8 +155,9 @@ public static class NotificationPlanner
         var source = t.Source ?? environment;
         // The alert's title is one line: a message (an incident update) gives its title and the first line of its text, a
         // check result its one-line form; the whole text stays in custom_details.message (and Opsgenie's description).
-        var firstLine = p.Message.Split('\n', 2)[0].TrimEnd('\r');
-        var summary = (p.Check == "Message" ? $"[{environment}] {p.Target}" + (firstLine.Length > 0 ? ": " + firstLine : "") : $"[{environment}] {p.Status} {p.Check} {p.Target}: {p.Message}")
+        var summary = (p.Check == "Message"
+                ? $"[{environment}] {p.Target}" + (p.Message.Split('\n', 2)[0].TrimEnd('\r') is { Length: > 0 } firstLine ? ": " + firstLine : "")
+                : $"[{environment}] {p.Status} {p.Check} {p.Target}: {p.Message}")
             .ReplaceLineEndings(" ");
         var details = new Dictionary<string, string?>
         {

@@ -74,6 +74,22 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
         Assert.Single(made.Output);
     }
 
+    /// <summary>
+    /// A database big enough that its restore runs for seconds, backed up into the session's $b and changed afterwards
+    /// (so a restore that went through, or half through, would show); with its changed state.
+    /// </summary>
+    private (string Db, (long Rows, string Md5) Changed) BackedUpAndChanged(ModuleSession s)
+    {
+        var db = NewDatabase(rows: 700_000);
+        Pg.Exec("CREATE INDEX ON customers(name); CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 4) AS p FROM generate_series(1, 400000) g;", db);
+        Backup(s, db);
+        Change(db);
+        return (db, State(db));
+    }
+
+    /// <summary>The &lt;db&gt;_restore_&lt;stamp&gt; database a restore fills (not the &lt;db&gt;_pre_restore_ one it keeps).</summary>
+    private static bool IsNewRestoreDatabase(string name) => name.Contains("_restore_") && !name.Contains("_pre_restore_");
+
     private static Process[] PgRestores() => Process.GetProcessesByName("pg_restore").Where(p => { try { return !p.HasExited; } catch (InvalidOperationException) { return false; } }).ToArray();
 
     private static PSObject One(RunResult r)
@@ -106,7 +122,7 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
         var previous = S(r, "PreviousDatabase");
         Assert.StartsWith(db + "_pre_restore_", previous);
         Assert.Equal(changed, State(previous)); // the old state is kept under the reported name
-        Assert.DoesNotContain(Databases(db), n => n.Contains("_restore_") && !n.Contains("_pre_restore_"));
+        Assert.DoesNotContain(Databases(db), IsNewRestoreDatabase);
 
         var safety = S(r, "SafetyBackupPath");
         Assert.True(File.Exists(safety), safety);
@@ -226,12 +242,8 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
     [Fact]
     public async Task Ctrl_C_while_pg_restore_runs_leaves_the_target_intact_and_no_restore_database_within_one_second()
     {
-        var db = NewDatabase(rows: 700_000);
-        Pg.Exec("CREATE INDEX ON customers(name); CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 4) AS p FROM generate_series(1, 400000) g;", db);
         using var s = new ModuleSession();
-        Backup(s, db);
-        Change(db);
-        var changed = State(db);
+        var (db, changed) = BackedUpAndChanged(s);
 
         using var cts = new CancellationTokenSource();
         var signalled = new Stopwatch();
@@ -242,7 +254,7 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
             var sw = Stopwatch.StartNew();
             while (sw.Elapsed < TimeSpan.FromSeconds(60) && !cts.IsCancellationRequested)
             {
-                if (Databases(db).Any(n => n.Contains("_restore_") && !n.Contains("_pre_restore_")))
+                if (Databases(db).Any(IsNewRestoreDatabase))
                     sawNew = true;
                 if (sawNew && PgRestores().Length > 0)
                 {
@@ -272,17 +284,13 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
     public async Task When_the_server_dies_during_the_restore_the_error_says_the_new_database_could_not_be_dropped_and_it_is_there_after_the_restart()
     {
         // Issue 12 found the message saying "was dropped" for a database a dead server could not drop.
-        var db = NewDatabase(rows: 700_000);
-        Pg.Exec("CREATE INDEX ON customers(name); CREATE TABLE filler AS SELECT g AS id, repeat(md5(g::text), 4) AS p FROM generate_series(1, 400000) g;", db);
         using var s = new ModuleSession();
-        Backup(s, db);
-        Change(db);
-        var changed = State(db);
+        var (db, changed) = BackedUpAndChanged(s);
         try
         {
             var run = Task.Run(() => s.Run(Setup(db) + "$b | Restore-Backup @Pg -Force -NoSafetyBackup"));
             var sw = Stopwatch.StartNew();
-            while (sw.Elapsed < TimeSpan.FromSeconds(60) && !(Databases(db).Any(n => n.Contains("_restore_") && !n.Contains("_pre_restore_")) && PgRestores().Length > 0))
+            while (sw.Elapsed < TimeSpan.FromSeconds(60) && !(Databases(db).Any(IsNewRestoreDatabase) && PgRestores().Length > 0))
                 await Task.Delay(20);
             Assert.True(PgRestores().Length > 0, "pg_restore was running when the server died");
             Pg.StopServer("immediate");
@@ -294,7 +302,7 @@ public sealed class RestoreBackupTests(PgClusterFixture fixture) : IDisposable
             Assert.DoesNotContain("was dropped", said);
             // The truth after the restart: the new database is still there (and Get-/Remove-DbScratchDatabase list and drop it),
             // the target is as it was.
-            var left = Assert.Single(Databases(db), n => n.Contains("_restore_") && !n.Contains("_pre_restore_"));
+            var left = Assert.Single(Databases(db), IsNewRestoreDatabase);
             Assert.Contains(left, said);
             Assert.Equal(changed, State(db));
         }
